@@ -1,0 +1,146 @@
+"""The day plan: how one hydrological year's days map onto its periods.
+
+A year's forcing covers ``n_days`` dates from its begin to its end date, both inclusive
+(consecutive years share their boundary date). The year is one period (annual) or two
+(winter = days ``0..split``, summer = days ``split..n_days-1``), the split day belonging
+to both. Every period weights its first and last day by 0.5 (spec section 1).
+
+The plan unrolls this into a fixed-length sequence of *steps*: each step names the day of
+forcing it reads, its weight, its period (0 or 1) and whether it starts a period. Steps
+past the end are inactive padding, so years of different lengths and split dates share
+one compiled scan. :func:`scan_plan` is the one sequential loop of the package: the TI
+model, its sensitivity runs and the GRU all run through it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+#: Longest year supported: a leap year plus its shared end date, seasonal (one step more).
+MAX_DAYS_PER_YEAR = 367
+
+
+class DayPlan(NamedTuple):
+    """Per-step arrays of a year's plan, each of shape (n_steps,).
+
+    Attributes
+    ----------
+    day_index : int32, the forcing day each step reads.
+    weight : float32, the step's weight (0.5 at period edges, 1 inside, 0 when inactive).
+    period : int32, 0 (annual or winter) or 1 (summer).
+    period_start : bool, the step is the first of its period.
+    active : bool, False for padding steps.
+    """
+
+    day_index: Array
+    weight: Array
+    period: Array
+    period_start: Array
+    active: Array
+
+
+def make_day_plan(n_days: int, split: Optional[int] = None, n_steps: Optional[int] = None) -> DayPlan:
+    """Build the plan of one year.
+
+    Parameters
+    ----------
+    n_days : number of forcing days, begin and end dates included (at least 2).
+    split : index of the midseason day (winter ends, summer begins), or None for one
+        annual period. Must satisfy ``0 < split < n_days - 1``.
+    n_steps : total length after padding; default the minimum needed. Use a fixed
+        value (e.g. ``MAX_DAYS_PER_YEAR + 1``) to share one compiled model between years.
+
+    Returns
+    -------
+    DayPlan of NumPy arrays.
+    """
+    n_days = int(n_days)
+    if n_days < 2:
+        raise ValueError(f"a period needs at least 2 days (begin and end); got n_days={n_days}")
+    if split is None:
+        periods = [np.arange(n_days)]
+    else:
+        split = int(split)
+        if not 0 < split < n_days - 1:
+            raise ValueError(
+                f"split={split} must lie strictly inside the year (1..{n_days - 2}) so that "
+                "winter and summer each have at least two days"
+            )
+        periods = [np.arange(split + 1), np.arange(split, n_days)]
+    used = sum(len(p) for p in periods)
+    n_steps = used if n_steps is None else int(n_steps)
+    if n_steps < used:
+        raise ValueError(f"n_steps={n_steps} is shorter than the {used} steps this year needs")
+
+    day_index = np.zeros(n_steps, np.int32)
+    weight = np.zeros(n_steps, np.float32)
+    period = np.zeros(n_steps, np.int32)
+    start = np.zeros(n_steps, bool)
+    active = np.zeros(n_steps, bool)
+    pos = 0
+    for pid, days in enumerate(periods):
+        sl = slice(pos, pos + len(days))
+        day_index[sl] = days
+        weight[sl] = 1.0
+        weight[pos] = weight[pos + len(days) - 1] = 0.5
+        period[sl] = pid
+        start[pos] = True
+        active[sl] = True
+        pos += len(days)
+    return DayPlan(day_index, weight, period, start, active)
+
+
+class PlanResult(NamedTuple):
+    """What a scan over a plan returns.
+
+    Attributes
+    ----------
+    period_smb : (2, ...) weighted SMB sum of each period (the second is zero when annual).
+    daily : (n_steps, ...) weighted SMB of each step (zero when inactive), or None.
+    final_state : the state after the last active step.
+    """
+
+    period_smb: Array
+    daily: Optional[Array]
+    final_state: object
+
+
+StepFn = Callable[[object, object, Array, Array], tuple[object, Array]]
+
+
+def scan_plan(step: StepFn, state0: object, inputs: object, plan: DayPlan, daily: bool = False) -> PlanResult:
+    """Run ``step`` over the active steps of ``plan``, summing SMB per period.
+
+    Parameters
+    ----------
+    step : ``step(state, inputs_t, weight, period_start) -> (new_state, smb)``, pure.
+    state0 : initial state (any pytree).
+    inputs : pytree of arrays with leading axis n_steps, sliced per step.
+    plan : the year's :class:`DayPlan` (JAX or NumPy arrays).
+    daily : also return the per-step SMB series (costs n_steps x cells of memory).
+    """
+
+    def body(carry, xs):
+        state, sums = carry
+        x, weight, period, start, active = xs
+        new_state, smb = step(state, x, weight, start)
+        smb = jnp.where(active, smb, 0.0)
+        state = jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new_state, state)
+        sums = sums + jnp.stack([smb * (period == 0), smb * (period == 1)])
+        return (state, sums), (smb if daily else None)
+
+    smb_shape = jax.eval_shape(
+        lambda s, x: step(s, x, plan.weight[0], plan.period_start[0])[1],
+        state0,
+        jax.tree_util.tree_map(lambda a: a[0], inputs),
+    )
+    sums0 = jnp.zeros((2,) + smb_shape.shape, smb_shape.dtype)
+    xs = (inputs, jnp.asarray(plan.weight), jnp.asarray(plan.period),
+          jnp.asarray(plan.period_start), jnp.asarray(plan.active))
+    (final_state, sums), series = jax.lax.scan(body, (state0, sums0), xs)
+    return PlanResult(sums, series, final_state)

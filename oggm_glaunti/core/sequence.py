@@ -1,0 +1,76 @@
+"""The one sequence runner: any variant over consecutive hydrological years.
+
+State (SWE or GRU hidden state) carries from period to period and year to year; callers
+never write the season bookkeeping themselves.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from .forcing import YearForcing
+from .models import Model, YearResult
+
+
+class SequenceResult(NamedTuple):
+    """Outputs of :func:`run_years`, each with a leading year axis.
+
+    Attributes
+    ----------
+    years : :class:`~oggm_glaunti.core.models.YearResult` stacked over years (its
+        ``final_state`` is each year's end state).
+    start_states : the state at the start of each year (to restart any year exactly).
+    final_state : the state after the last year.
+    """
+
+    years: YearResult
+    start_states: Array
+    final_state: Array
+
+
+@eqx.filter_jit
+def run_years(
+    model: Model,
+    years: YearForcing,
+    state: Optional[Array] = None,
+    daily: bool = False,
+    remat_years: bool = False,
+) -> SequenceResult:
+    """Run ``model`` over a stack of years (see :func:`~oggm_glaunti.core.forcing.stack_years`).
+
+    Parameters
+    ----------
+    model : a variant model (A, B, C or D).
+    years : stacked :class:`~oggm_glaunti.core.forcing.YearForcing`, leading axis = years.
+    state : the state at the start of the first year; None starts fresh (SWE = S_c, or the
+        GRU's learned initial state).
+    daily : also return daily SMB series (memory: years x steps x cells).
+    remat_years : recompute each year's internals in the backward pass instead of storing
+        them (use when differentiating long sequences on large grids).
+    """
+    cells = years.outline.shape[1:]
+    fresh = state is None
+    state0 = model.initial_state(cells) if fresh else jnp.asarray(state)
+
+    def body(carry, year):
+        state, index = carry
+        carried = jnp.logical_or(index > 0, not fresh)
+        res = model.run_year(year, state, carried, daily)
+        return (res.final_state, index + 1), (res, state)
+
+    if remat_years:
+        body = jax.checkpoint(body)
+    (final, _), (results, starts) = jax.lax.scan(body, (state0, jnp.int32(0)), years)
+    return SequenceResult(results, starts, final)
+
+
+def run_year(model: Model, year: YearForcing, state: Optional[Array] = None, daily: bool = False) -> YearResult:
+    """Run one (unstacked) year; a convenience over :func:`run_years`."""
+    stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], year)
+    out = run_years(model, stacked, state, daily)
+    return jax.tree_util.tree_map(lambda a: a[0], out.years)

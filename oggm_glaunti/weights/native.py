@@ -1,0 +1,131 @@
+"""Our own weights format: one ``.npz`` archive, versioned and self-describing.
+
+Layout (format ``oggm-glaunti-weights``, version 1):
+
+- ``__metadata__``: UTF-8 JSON (as a uint8 array) with ``format``, ``format_version``,
+  ``variant`` (A-D), ``normalisation`` (the factors the model was trained with),
+  ``ti_parameters`` (stored, unconstrained values; absent for B), ``package_version`` and
+  free-form ``notes``;
+- one array per model leaf, keyed by its path in the model tree (e.g. ``.ti.ddf_snow_log``).
+
+Files are written to a temporary name and renamed, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import jax
+import numpy as np
+
+from .. import __version__
+from ..core import inputs
+from ..core.models import GlaUnTIModel, Model, TIModel
+from .errors import WeightsError
+from .published import expected_layout, model_from_records
+
+FORMAT_NAME = "oggm-glaunti-weights"
+FORMAT_VERSION = 1
+
+NORMALISATION = {
+    "elevation": inputs.ELEVATION_SCALE,
+    "elevation_std": inputs.ELEVATION_STD_SCALE,
+    "t_monthly": inputs.MONTHLY_TEMPERATURE_SCALE,
+    "p_monthly": inputs.MONTHLY_PRECIPITATION_SCALE,
+}
+
+
+def _leaves_by_key(model: Model) -> dict[str, np.ndarray]:
+    flat, _ = jax.tree_util.tree_flatten_with_path(model)
+    return {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in flat}
+
+
+def _skeleton(variant: str) -> Model:
+    zeros = [np.zeros(shape, np.float32) for _, shape in expected_layout(variant)]
+    return model_from_records(zeros, variant)
+
+
+def save_model(model: Model, path: str | os.PathLike, notes: str = "") -> None:
+    """Save ``model`` atomically in our format (see the module docstring)."""
+    path = os.fspath(path)
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "variant": model.variant,
+        "normalisation": NORMALISATION,
+        "package_version": __version__,
+        "notes": notes,
+    }
+    if isinstance(model, (TIModel, GlaUnTIModel)):
+        meta["ti_parameters"] = model.ti.as_stored_dict()
+    arrays = _leaves_by_key(model)
+    arrays["__metadata__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The metadata of one of our weights files (raises :class:`WeightsError` if not ours)."""
+    return _open(os.fspath(path))[0]
+
+
+def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
+    if not os.path.exists(path):
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise WeightsError(
+            f"{path} is not a readable {FORMAT_NAME} file ({exc}); it may be truncated. "
+            "Published .eqx files are read with oggm_glaunti.weights.read_published."
+        ) from None
+    if "__metadata__" not in arrays:
+        raise WeightsError(f"{path} has no __metadata__ entry: not an {FORMAT_NAME} file")
+    meta = json.loads(arrays.pop("__metadata__").tobytes().decode())
+    if meta.get("format") != FORMAT_NAME:
+        raise WeightsError(f"{path}: format is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise WeightsError(
+            f"{path} has format version {meta['format_version']}, newer than this package "
+            f"reads ({FORMAT_VERSION}); upgrade oggm-glaunti"
+        )
+    return meta, arrays
+
+
+def load_model(path: str | os.PathLike, variant: str | None = None) -> Model:
+    """Load a model saved by :func:`save_model`; optionally insist on its variant."""
+    path = os.fspath(path)
+    meta, arrays = _open(path)
+    found = meta.get("variant")
+    if variant is not None and found != variant.upper():
+        raise WeightsError(f"{path} holds variant {found}, but variant {variant.upper()} was asked for")
+    if meta.get("normalisation", NORMALISATION) != NORMALISATION:
+        raise WeightsError(
+            f"{path} was trained with normalisation factors {meta['normalisation']}, which differ "
+            f"from this package's {NORMALISATION}"
+        )
+    skeleton = _skeleton(found)
+    expected = _leaves_by_key(skeleton)
+    if set(expected) != set(arrays):
+        raise WeightsError(
+            f"{path}: arrays {sorted(set(arrays) ^ set(expected))[:5]} do not match variant {found}"
+        )
+    for key, ref in expected.items():
+        if arrays[key].shape != ref.shape:
+            raise WeightsError(f"{path}: {key} has shape {arrays[key].shape}, expected {ref.shape}")
+    flat, treedef = jax.tree_util.tree_flatten_with_path(skeleton)
+    leaves = [np.asarray(arrays[jax.tree_util.keystr(p)], np.float32) for p, _ in flat]
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
