@@ -36,6 +36,24 @@ def _conv(x: Array, weight: Array) -> Array:
     return out[0]
 
 
+def check_input_shapes(shape_2d: tuple[int, ...], shape_1d: tuple[int, ...]) -> None:
+    """Refuse inputs the CNN cannot take, naming what was found and what is expected."""
+    if len(shape_2d) != 3 or shape_2d[0] != N_INPUT_CHANNELS_2D:
+        raise ValueError(
+            f"corrector 2D input has shape {tuple(shape_2d)}; expected ({N_INPUT_CHANNELS_2D}, H, W)"
+        )
+    if min(shape_2d[1:]) < MIN_GRID_SIZE:
+        raise ValueError(
+            f"corrector 2D input is {shape_2d[1]}x{shape_2d[2]} cells; it needs at least "
+            f"{MIN_GRID_SIZE}x{MIN_GRID_SIZE} (pad with oggm_glaunti.core.inputs.pad_inputs)"
+        )
+    if len(shape_1d) != 2 or shape_1d[0] != N_INPUT_CHANNELS_1D or shape_1d[1] < 4:
+        raise ValueError(
+            f"corrector 1D input has shape {tuple(shape_1d)}; expected ({N_INPUT_CHANNELS_1D}, "
+            "n_months) with n_months >= 4 (monthly glacier-mean temperature and precipitation)"
+        )
+
+
 class Block(eqx.Module):
     """Convolution (kernel 3) -> RMS norm -> swish, in 1D or 2D."""
 
@@ -86,6 +104,7 @@ class Corrector(eqx.Module):
     out_bias: Array
 
     def __call__(self, inputs_2d: Array, inputs_1d: Array) -> Array:
+        check_input_shapes(inputs_2d.shape, inputs_1d.shape)
         x = _conv(inputs_2d, self.in_conv_2d)
         for stage in self.down_stages:
             x = _max_pool_2x2(stage(x))

@@ -88,10 +88,13 @@ def year_forcing(
     check_year_inputs(temperature, precipitation, outline, elevation, elevation_std, facies)
 
     days = temperature.shape[0]
-    n_days = days if n_days is None else int(n_days)
+    if n_days is None:  # no padding: the shortest plan
+        n_days, n_steps = days, None
+    else:  # padded: one step more than days, so annual and seasonal years stack together
+        n_days, n_steps = int(n_days), int(n_days) + 1
     if n_days < days:
         raise ValueError(f"n_days={n_days} is shorter than the forcing ({days} days)")
-    plan = make_day_plan(days, split, n_steps=n_days + (0 if split is None else 1))
+    plan = make_day_plan(days, split, n_steps=n_steps)
     ids, n_months = month_ids(begin, days)
     membership = np.zeros((n_days, n_months), np.float32)
     membership[np.arange(days), ids] = 1.0
