@@ -60,6 +60,11 @@ def snow_step(values: TIValues, swe: Array, terms: DailyTerms, weight: Array) ->
     return new_swe, smb
 
 
+def _day(array: Array, index: Array) -> Array:
+    """One day's plane of a (n_days, ...) array, without materialising a gathered copy."""
+    return jax.lax.dynamic_index_in_dim(array, index, axis=0, keepdims=False)
+
+
 def run_ti(
     values: TIValues,
     temperature: Array,
@@ -77,13 +82,18 @@ def run_ti(
     plan : the year's :class:`DayPlan`.
     swe : initial SWE (m w.e.), cell shape.
     daily : also return the daily SMB series.
+
+    Notes
+    -----
+    Each step reads its day's forcing plane and computes all terms in one fused pass;
+    precomputing the terms for all days first was slower (memory-bound) on CPU.
     """
-    terms = forcing_terms(values, temperature[plan.day_index], precipitation[plan.day_index])
 
-    def step(state, terms_t, weight, _start):
-        return snow_step(values, state, terms_t, weight)
+    def step(state, day, weight, _start):
+        terms = forcing_terms(values, _day(temperature, day), _day(precipitation, day))
+        return snow_step(values, state, terms, weight)
 
-    return scan_plan(step, swe, terms, plan, daily)
+    return scan_plan(step, swe, jnp.asarray(plan.day_index), plan, daily)
 
 
 def run_ti_sensitivities(
@@ -99,18 +109,15 @@ def run_ti_sensitivities(
     smb0, smb(T + 0.5) - smb0, smb(1.05 P) - smb0 : each the cell-shaped SMB summed over
     all periods of the year.
     """
-    t = temperature[plan.day_index]
-    p = precipitation[plan.day_index]
-    ref = forcing_terms(values, t, p)
-    warm = forcing_terms(values, t + SENSITIVITY_WARMING, p)
-    stacked = DailyTerms(
-        jnp.stack([ref.accumulation, warm.accumulation, SENSITIVITY_WETTING * ref.accumulation], 1),
-        jnp.stack([ref.potential_melt, warm.potential_melt, ref.potential_melt], 1),
-    )
 
-    def step(state, terms_t, weight, _start):
-        return snow_step(values, state, terms_t, weight)
+    def step(state, day, weight, _start):
+        t, p = _day(temperature, day), _day(precipitation, day)
+        ref = forcing_terms(values, t, p)
+        warm = forcing_terms(values, t + SENSITIVITY_WARMING, p)
+        wet = DailyTerms(SENSITIVITY_WETTING * ref.accumulation, ref.potential_melt)
+        outputs = [snow_step(values, s, terms, weight) for s, terms in zip(state, (ref, warm, wet))]
+        return tuple(o[0] for o in outputs), jnp.stack([o[1] for o in outputs])
 
-    swe3 = jnp.broadcast_to(swe, (3,) + jnp.shape(swe))
-    year = scan_plan(step, swe3, stacked, plan).period_smb.sum(0)
+    swe3 = (swe, swe, swe)
+    year = scan_plan(step, swe3, jnp.asarray(plan.day_index), plan).period_smb.sum(0)
     return year[0], year[1] - year[0], year[2] - year[0]
