@@ -58,6 +58,7 @@ def year_forcing(
     facies: Optional[np.ndarray] = None,
     n_days: Optional[int] = None,
     climate_monthly: Optional[np.ndarray] = None,
+    open_end: bool = False,
 ) -> YearForcing:
     """Validate and assemble one year.
 
@@ -74,6 +75,8 @@ def year_forcing(
     n_days : pad the forcing to this many days (inactive), to share compiled code between
         years; default no padding.
     climate_monthly : optional override of the 1D input, (2, n_months).
+    open_end : the year is cut short by the end of the record: its last day is shared
+        with nothing and weighs 1 (see :func:`~oggm_glaunti.core.plan.make_day_plan`).
     """
     temperature = np.asarray(temperature, np.float32)
     precipitation = np.asarray(precipitation, np.float32)
@@ -94,7 +97,7 @@ def year_forcing(
         n_days, n_steps = int(n_days), int(n_days) + 1
     if n_days < days:
         raise ValueError(f"n_days={n_days} is shorter than the forcing ({days} days)")
-    plan = make_day_plan(days, split, n_steps=n_steps)
+    plan = make_day_plan(days, split, n_steps=n_steps, open_end=open_end)
     ids, n_months = month_ids(begin, days)
     membership = np.zeros((n_days, n_months), np.float32)
     membership[np.arange(days), ids] = 1.0

@@ -98,9 +98,15 @@ class GlaUnTIModel(eqx.Module):
 
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False) -> YearResult:
         corrections, sens = self.corrections(year, state)
+        res = self.run_corrected(year, state, corrections, daily)
+        return res._replace(sensitivities=sens)
+
+    def run_corrected(self, year: YearForcing, state: Array, corrections: Array, daily: bool = False) -> YearResult:
+        """Run the TI model with given corrections (e.g. another year's, for a year cut
+        short by the end of the record, too short for the corrector's inputs)."""
         values = self.ti.constrained().corrected(corrections)
         res = run_ti(values, year.temperature, year.precipitation, year.plan, state, daily)
-        return YearResult(res.period_smb, res.daily, res.final_state, corrections, sens)
+        return YearResult(res.period_smb, res.daily, res.final_state, corrections)
 
 
 class GRUModel(eqx.Module):

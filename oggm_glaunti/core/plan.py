@@ -44,7 +44,8 @@ class DayPlan(NamedTuple):
     active: Array
 
 
-def make_day_plan(n_days: int, split: Optional[int] = None, n_steps: Optional[int] = None) -> DayPlan:
+def make_day_plan(n_days: int, split: Optional[int] = None, n_steps: Optional[int] = None,
+                  open_end: bool = False) -> DayPlan:
     """Build the plan of one year.
 
     Parameters
@@ -54,6 +55,8 @@ def make_day_plan(n_days: int, split: Optional[int] = None, n_steps: Optional[in
         annual period. Must satisfy ``0 < split < n_days - 1``.
     n_steps : total length after padding; default the minimum needed. Use a fixed
         value (e.g. ``MAX_DAYS_PER_YEAR + 1``) to share one compiled model between years.
+    open_end : the last day is shared with no following period (a record that ends
+        there), so it gets the full weight 1 instead of 0.5.
 
     Returns
     -------
@@ -92,6 +95,8 @@ def make_day_plan(n_days: int, split: Optional[int] = None, n_steps: Optional[in
         start[pos] = True
         active[sl] = True
         pos += len(days)
+    if open_end:
+        weight[pos - 1] = 1.0
     return DayPlan(day_index, weight, period, start, active)
 
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from .forcing import YearForcing
-from .models import Model, YearResult
+from .models import GlaUnTIModel, Model, YearResult
 
 
 class SequenceResult(NamedTuple):
@@ -69,8 +69,24 @@ def run_years(
     return SequenceResult(results, starts, final)
 
 
-def run_year(model: Model, year: YearForcing, state: Optional[Array] = None, daily: bool = False) -> YearResult:
-    """Run one (unstacked) year; a convenience over :func:`run_years`."""
+def run_year(model: Model, year: YearForcing, state: Optional[Array] = None, daily: bool = False,
+             corrections: Optional[Array] = None) -> YearResult:
+    """Run one (unstacked) year; a convenience over :func:`run_years`.
+
+    ``corrections`` (5, H, W), for variants C and D only, replaces the corrector's output
+    (see :meth:`~oggm_glaunti.core.models.GlaUnTIModel.run_corrected`).
+    """
+    if corrections is not None:
+        if not isinstance(model, GlaUnTIModel):
+            raise ValueError(f"corrections were given, but variant {model.variant} has no corrector")
+        if state is None:
+            state = model.initial_state(year.outline.shape)
+        return _run_corrected(model, year, state, corrections, daily)
     stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], year)
     out = run_years(model, stacked, state, daily)
     return jax.tree_util.tree_map(lambda a: a[0], out.years)
+
+
+@eqx.filter_jit
+def _run_corrected(model, year, state, corrections, daily):
+    return model.run_corrected(year, jnp.asarray(state), jnp.asarray(corrections), daily)
