@@ -38,3 +38,33 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def golden_dir(reference_dir: Path) -> Path:
     return _require(reference_dir / "golden")
+
+
+# --- OGGM integration (oggm_glaunti.integration) ---------------------------------------
+# salem downloads its sample data when first imported unless a placeholder exists: create
+# it now, before any test module imports oggm or salem.
+from oggm_glaunti.integration.offline import prepare_salem_cache  # noqa: E402
+
+prepare_salem_cache()
+
+
+@pytest.fixture(scope="session")
+def oggm_sample_data() -> Path:
+    """OGGM's sample-data folder (from $GLAUNTI_OGGM_SAMPLE_DATA); fails if missing."""
+    path = Path(os.environ["GLAUNTI_OGGM_SAMPLE_DATA"])
+    if not path.is_dir():
+        pytest.fail(
+            f"OGGM sample data not found at {path} ($GLAUNTI_OGGM_SAMPLE_DATA): the OGGM "
+            "tests run offline from the project's shared/ folder beside the checkout",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def hef_gdir(oggm_sample_data, tmp_path_factory):
+    """Hintereisferner, built offline once per session: calibrated (MonthlyTIModel, WGMS),
+    inverted, with model flowlines (see ``hintereisferner_gdir``)."""
+    from oggm_glaunti.integration.sample_glaciers import hintereisferner_gdir
+
+    return hintereisferner_gdir(tmp_path_factory.mktemp("hef"))

@@ -1,0 +1,114 @@
+"""A glacier directory's inputs for GlaUnTI, as plain arrays.
+
+Reads the daily climate file (``climate_historical_daily{suffix}.nc`` or
+``gcm_data_daily{suffix}.nc``) and the model grid (``glaunti_grid{suffix}.nc``), and cuts
+the daily record into hydrological years. No JAX here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import xarray as xr
+
+from .units import daily_prcp_to_core
+
+#: Which task writes each daily climate file (named in error messages).
+_DAILY_PRODUCERS = {
+    "climate_historical_daily": "process_daily_from_monthly or process_daily_gridded_climate",
+    "gcm_data_daily": "process_daily_from_gcm",
+}
+
+
+@dataclass(frozen=True)
+class DailyClimate:
+    """Daily climate at the reference height: dates, degC, m w.e. per day."""
+
+    dates: np.ndarray  # datetime64[D]
+    temperature: np.ndarray
+    precipitation: np.ndarray
+    ref_hgt: float
+    source: str
+
+    def index_of(self, date: np.datetime64) -> int:
+        return int((np.datetime64(date, "D") - self.dates[0]).astype(int))
+
+
+@dataclass(frozen=True)
+class ModelGrid:
+    """The model's own grid: elevation (m), outline fraction, uncertainty (m), facies."""
+
+    elevation: np.ndarray
+    outline: np.ndarray
+    elevation_std: np.ndarray
+    facies: Optional[np.ndarray]  # (9, H, W) or None
+    dx: float
+    path: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.elevation.shape
+
+
+def _path(gdir, key: str, filesuffix: str, producer: str) -> str:
+    from oggm import cfg
+
+    if key not in cfg.BASENAMES:
+        raise ValueError(f"unknown file key {key!r}: import oggm_glaunti.integration first")
+    path = gdir.get_filepath(key, filesuffix=filesuffix)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{gdir.rgi_id}: {os.path.basename(path)} is missing in {gdir.dir}; run the task "
+            f"{producer} first (oggm_glaunti.integration)"
+        )
+    return path
+
+
+def read_daily_climate(gdir, filename: str = "climate_historical_daily", filesuffix: str = "") -> DailyClimate:
+    """Read a daily climate file written by this package's climate tasks."""
+    producer = _DAILY_PRODUCERS.get(filename, "a GlaUnTI daily climate task")
+    path = _path(gdir, filename, filesuffix, producer)
+    with xr.open_dataset(path) as ds:
+        dates = ds["time"].values.astype("datetime64[D]")
+        temp = ds["temp"].values.astype(np.float64)
+        prcp = daily_prcp_to_core(ds["prcp"].values.astype(np.float64))
+        ref_hgt = float(ds.attrs["ref_hgt"])
+        source = str(ds.attrs.get("climate_source", os.path.basename(path)))
+    if len(dates) > 1 and np.any(np.diff(dates).astype(int) != 1):
+        raise ValueError(f"{path}: the time axis is not a gap-free daily series")
+    return DailyClimate(dates, temp, prcp, ref_hgt, source)
+
+
+def read_model_grid(gdir, filesuffix: str = "") -> ModelGrid:
+    """Read ``glaunti_grid{filesuffix}.nc``."""
+    path = _path(gdir, "glaunti_grid", filesuffix, "glaunti_model_grid")
+    with xr.open_dataset(path) as ds:
+        facies = None
+        if int(ds.attrs.get("has_facies", 0)):
+            facies = np.concatenate([ds["facies"].values, ds["facies_confidence"].values[None]])
+        return ModelGrid(
+            elevation=ds["elevation"].values.astype(np.float32),
+            outline=ds["outline_fraction"].values.astype(np.float32),
+            elevation_std=ds["elevation_std"].values.astype(np.float32),
+            facies=None if facies is None else facies.astype(np.float32),
+            dx=float(ds.attrs["dx"]),
+            path=path,
+        )
+
+
+def hydro_year_begin(year: int, start_month: int) -> np.datetime64:
+    """First day of hydrological year ``year`` (it ends on the first day of ``year + 1``)."""
+    return np.datetime64(f"{year:04d}-{start_month:02d}-01")
+
+
+def hydro_years_covered(climate: DailyClimate, start_month: int) -> np.ndarray:
+    """Hydrological years (labelled by the calendar year they begin in) fully in the record."""
+    first, last = climate.dates[0], climate.dates[-1]
+    y0 = first.astype("datetime64[Y]").astype(int) + 1970
+    y1 = last.astype("datetime64[Y]").astype(int) + 1970
+    years = [y for y in range(y0 - 1, y1 + 1)
+             if hydro_year_begin(y, start_month) >= first and hydro_year_begin(y + 1, start_month) <= last]
+    return np.array(years, dtype=int)

@@ -1,0 +1,220 @@
+"""``GlaUnTIMassBalance``: GlaUnTI as an OGGM ``MassBalanceModel``.
+
+Drops into ``run_from_climate_data``, ``run_random_climate``, ``run_with_hydro``,
+``apparent_mb_from_any_mb`` (inversion), ``run_dynamic_spinup`` and OGGM's calibration
+tasks. See :mod:`.grid_run` for the state rule and :mod:`.flowline_run` for how the 2D
+corrections reach the flowlines.
+
+Parameters and where they come from (first found wins):
+
+1. constructor arguments (OGGM's calibration and run tasks pass them);
+2. our calibration file ``mb_calib_glaunti_<variant>.json`` (``glaunti_calibrate``);
+3. OGGM's ``mb_calib.json`` when it was written for this class;
+4. defaults: ``temp_bias = 0``, ``prcp_fac = 1`` (a factor *on top of* the variant's own
+   precipitation factor), ``melt_f`` = the variant's snow degree-day factor.
+
+``melt_f`` is the snow degree-day factor in mm w.e. degC-1 day-1, OGGM's unit for its own
+``melt_f``; the ice factor keeps the variant's ice/snow ratio. OGGM's calibration tasks
+pass ``cfg.PARAMS['melt_f']`` and ``cfg.PARAMS['prcp_fac']`` unless told otherwise: give
+them ``melt_f=None``-equivalent values explicitly (e.g. ``prcp_fac=1``) when you calibrate
+only ``temp_bias``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+
+import numpy as np
+from oggm import cfg, utils
+from oggm.core.massbalance import MassBalanceModel
+
+from .glacier_data import read_daily_climate, read_model_grid
+from .params import get_param
+from .units import SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=8)
+def _published(variant: str):
+    from ..weights import load_pretrained
+
+    return load_pretrained(variant)
+
+
+def calibration_filesuffix(variant: str) -> str:
+    return f"_glaunti_{variant}"
+
+
+def load_variant(variant: str, weights: str | os.PathLike | None = None):
+    """The model of ``variant``: our weights file if given, else the published weights."""
+    variant = str(variant).upper()
+    if weights is None:
+        return _published(variant)
+    from ..weights import load_model
+
+    return load_model(weights, variant=variant)
+
+
+def _calibrated(gdir, variant: str) -> dict:
+    suffix = calibration_filesuffix(variant)
+    if gdir.has_file("mb_calib", filesuffix=suffix):
+        return gdir.read_json("mb_calib", filesuffix=suffix)
+    if gdir.has_file("mb_calib"):
+        calib = gdir.read_json("mb_calib")
+        if calib.get("mb_model_class") == "GlaUnTIMassBalance":
+            return calib
+    return {}
+
+
+class GlaUnTIMassBalance(MassBalanceModel):
+    """GlaUnTI (variants A-D) on OGGM flowlines, from daily climate.
+
+    Parameters
+    ----------
+    gdir : oggm.GlacierDirectory
+        needs the daily climate file (``process_daily_from_monthly`` or another daily
+        task) and the model grid (``glaunti_model_grid``).
+    filename : str
+        the *monthly* climate key OGGM passes ('climate_historical', 'gcm_data'); the
+        daily file read is ``<filename>_daily<input_filesuffix>.nc``.
+    input_filesuffix : str
+        suffix of the climate file (e.g. '_CCSM4_rcp26').
+    variant : str
+        'A', 'B', 'C' or 'D' (default ``cfg.PARAMS['glaunti_variant']``, 'D').
+    weights : path, optional
+        weights in this package's format (e.g. a fine-tuned model); default published.
+    melt_f, temp_bias, prcp_fac : float, optional
+        see the module docstring.
+    bias : float
+        subtracted from the SMB, mm w.e. yr-1 (OGGM's convention).
+    ys, ye : int, optional
+        limit the valid calendar years.
+    grid_filesuffix : str
+        suffix of the model grid file.
+    """
+
+    def __init__(self, gdir, filename: str = "climate_historical", input_filesuffix: str = "",
+                 variant: str | None = None, weights=None, melt_f: float | None = None,
+                 temp_bias: float | None = None, prcp_fac: float | None = None, bias: float = 0.0,
+                 ys: int | None = None, ye: int | None = None, check_calib_params: bool = True,
+                 grid_filesuffix: str = "", **kwargs):
+        super().__init__()
+        from .grid_run import GridRun
+
+        self.variant = str(get_param("glaunti_variant", variant)).upper()
+        calib = _calibrated(gdir, self.variant)
+        self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
+        self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
+        model = load_variant(self.variant, weights)
+        default_melt_f = float(np.exp(model.ti.ddf_snow_log)) * 1000 if hasattr(model, "ti") else np.nan
+        self.melt_f = float(melt_f if melt_f is not None else calib.get("melt_f", default_melt_f))
+        self.bias = float(bias)
+        self.hemisphere = gdir.hemisphere
+        self.rho = cfg.PARAMS["ice_density"]
+        self.ice_density = self.rho
+        self.valid_bounds = [-1e4, 2e4]
+        self.rgi_id = gdir.rgi_id
+        self.climate_source_file = f"{filename}_daily{input_filesuffix}"
+
+        climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
+        grid = read_model_grid(gdir, grid_filesuffix)
+        start = get_param("glaunti_hydro_start_month_" + ("nh" if self.hemisphere == "nh" else "sh"))
+        self._run = GridRun(
+            model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
+            spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
+        )
+        self._band_dz = float(get_param("glaunti_band_dz"))
+        hydro = self._run.years
+        first = hydro[0] + (1 if start != 1 else 0)
+        self.ys = int(max(first, ys) if ys is not None else first)
+        self.ye = int(min(hydro[-1], ye) if ye is not None else hydro[-1])
+        if self.ys > self.ye:
+            raise ValueError(
+                f"{gdir.rgi_id}: no calendar year is covered by the daily climate "
+                f"{self.climate_source_file} within ys={ys}, ye={ye}"
+            )
+        self.years = np.arange(self.ys, self.ye + 1)
+        self._series_cache: dict = {}
+
+    # --- parameters -------------------------------------------------------------------
+    def _adjustments(self):
+        from .grid_run import Adjustments
+
+        melt_f = None if not np.isfinite(self.melt_f) else float(self.melt_f)
+        return Adjustments(float(self.temp_bias), float(self.prcp_fac), melt_f)
+
+    def is_year_valid(self, year) -> bool:
+        return self.ys <= int(np.floor(year)) <= self.ye
+
+    def _check(self, heights, year):
+        heights = np.asarray(heights, dtype=np.float64).ravel()
+        if heights.size == 0:
+            raise ValueError("heights is empty: pass the elevations (m) of the flowline points")
+        if not np.all(np.isfinite(heights)):
+            raise ValueError(
+                f"heights has {int((~np.isfinite(heights)).sum())} NaN or infinite value(s); "
+                "expected finite elevations in m"
+            )
+        if year is None:
+            raise ValueError("year is required (GlaUnTI has no constant-climate mode)")
+        if not self.is_year_valid(year):
+            raise ValueError(
+                f"year {year} is outside the years GlaUnTI can compute from "
+                f"{self.climate_source_file} ({self.ys}-{self.ye})"
+            )
+        return heights
+
+    def _series(self, heights: np.ndarray, year: int):
+        from .flowline_run import point_calendar_year
+
+        key = (heights.tobytes(), year, self._adjustments())
+        if key not in self._series_cache:
+            if len(self._series_cache) > 256:
+                self._series_cache.clear()
+            self._series_cache[key] = point_calendar_year(self._run, heights, year, key[2], self._band_dz)
+        return self._series_cache[key]
+
+    @staticmethod
+    def _climate(series, select):
+        w = series.weight[select][:, None]
+        temp = (series.temperature[select] * w).sum(0) / w.sum()
+        tmelt = (series.tpos[select] * w).sum(0)
+        prcp = m_we_to_kg_m2((series.precipitation[select] * w).sum(0))
+        prcpsol = m_we_to_kg_m2((series.accumulation[select] * w).sum(0))
+        return temp, tmelt, prcp, prcpsol
+
+    # --- OGGM protocol ------------------------------------------------------------------
+    def get_annual_mb(self, heights, year=None, fl_id=None, fls=None, add_climate=False, **kwargs):
+        """Annual (calendar-year) SMB at ``heights``, m of ice per second."""
+        heights = self._check(heights, year)
+        series = self._series(heights, int(np.floor(year)))
+        kg_m2 = m_we_to_kg_m2(series.smb.sum(0)) - self.bias
+        mb = kg_m2 / SEC_IN_YEAR / self.rho
+        if add_climate:
+            return (mb,) + self._climate(series, slice(None))
+        return mb
+
+    def get_monthly_mb(self, heights, year=None, fl_id=None, fls=None, add_climate=False, **kwargs):
+        """SMB of one calendar month (``year`` = y + (m - 1) / 12), m of ice per second."""
+        heights = self._check(heights, year)
+        y, m = utils.floatyear_to_date(year)
+        series = self._series(heights, int(y))
+        select = series.month == m
+        kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / 12.0
+        mb = kg_m2 / SEC_IN_MONTH / self.rho
+        if add_climate:
+            return (mb,) + self._climate(series, select)
+        return mb
+
+    # --- the model grid ----------------------------------------------------------------
+    def grid_smb(self, year: int) -> np.ndarray:
+        """Calendar-year SMB on the model grid (H, W), m w.e. (no ``bias``)."""
+        self._check([0.0], year)
+        return self._run.calendar_smb(int(year), self._adjustments())
+
+    def grid_specific_mb(self, year: int) -> float:
+        """Glacier-wide calendar-year SMB on the model grid, mm w.e. (``bias`` included)."""
+        return float(m_we_to_kg_m2(self._run.glacier_mean(self.grid_smb(year)))) - self.bias

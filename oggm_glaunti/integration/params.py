@@ -1,0 +1,103 @@
+"""Default settings of the GlaUnTI OGGM integration, stored in ``cfg.PARAMS``.
+
+All keys are prefixed ``glaunti_``. ``cfg.initialize()`` rebuilds
+``cfg.PARAMS`` from OGGM's own parameter file, which drops these keys: every
+task therefore calls :func:`set_default_params` (cheap and idempotent) before
+it reads them, and users may override any value after ``cfg.initialize()``::
+
+    cfg.PARAMS['glaunti_daily_temp_std_default'] = 3.5
+
+Entity-task arguments, when given, take precedence over ``cfg.PARAMS``.
+
+This module does not import OGGM at top level.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+#: Default values, with the documentation of each key.
+GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
+    # --- daily disaggregation of monthly climate (climate_daily.py) ---
+    'glaunti_daily_seed': (
+        0, 'Seed of the stochastic disaggregation (combined with the RGI '
+           'id).'),
+    'glaunti_daily_temp_std_default': (
+        3.0, 'Within-month standard deviation of daily temperature (degC) '
+             'used when the monthly file has no `temp_std` variable.'),
+    'glaunti_daily_temp_ar1': (
+        0.7, 'Lag-1 autocorrelation of the daily temperature anomalies.'),
+    'glaunti_daily_p_wet_after_dry': (
+        0.25, 'Markov chain: probability that a day is wet after a dry day.'),
+    'glaunti_daily_p_wet_after_wet': (
+        0.65, 'Markov chain: probability that a day is wet after a wet day.'),
+    'glaunti_daily_prcp_gamma_shape': (
+        0.75, 'Shape of the gamma distribution of wet-day amounts (before '
+              'rescaling to the monthly total).'),
+    # --- model grid (model_grid.py) ---
+    'glaunti_grid_dx': (
+        100., 'Cell size of the GlaUnTI model grid (m).'),
+    'glaunti_grid_margin_cells': (
+        4, 'Cells added around the outline bounding box.'),
+    'glaunti_grid_min_cells': (
+        8, 'Minimum number of cells along each axis (the corrector pools '
+           'three times by 2).'),
+    'glaunti_grid_elevation_std_default': (
+        10., 'Elevation uncertainty (m) used when no DEM uncertainty is '
+             'available.'),
+    # --- the mass-balance model (massbalance.py, grid_run.py, flowline_run.py) ---
+    'glaunti_variant': (
+        'D', 'GlaUnTI variant used by GlaUnTIMassBalance: A, B, C or D.'),
+    'glaunti_lapse_rate': (
+        -0.0060, 'Temperature lapse rate (degC m-1) from the climate reference height '
+                 'to each cell or point, as in the published model.'),
+    'glaunti_hydro_start_month_nh': (
+        10, 'First month of the hydrological year (northern hemisphere); the corrector '
+            'runs once per hydrological year.'),
+    'glaunti_hydro_start_month_sh': (
+        4, 'First month of the hydrological year (southern hemisphere).'),
+    'glaunti_spinup_years': (
+        5, 'Years of spin-up from a fresh snow state before each segment of years.'),
+    'glaunti_segment_years': (
+        10, 'Length of the fixed segments over which the snow state is carried.'),
+    'glaunti_winter_end_month': (
+        5, 'Month whose first day ends winter and begins summer (northern hemisphere; '
+           'shifted with the hydrological year in the south), for seasonal balances.'),
+    'glaunti_band_dz': (
+        50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
+}
+
+
+def set_default_params() -> None:
+    """Add the ``glaunti_*`` defaults to ``cfg.PARAMS`` where missing.
+
+    Existing values (set by the user) are never changed. Safe to call many
+    times, in the main process and in pool workers.
+    """
+    from oggm import cfg
+
+    prev = cfg.PARAMS.do_log
+    cfg.PARAMS.do_log = False  # avoid "adding an unknown parameter" spam
+    try:
+        for key, (value, _doc) in GLAUNTI_DEFAULTS.items():
+            if key not in cfg.PARAMS:
+                cfg.PARAMS[key] = value
+    finally:
+        cfg.PARAMS.do_log = prev
+
+
+def get_param(key: str, value: Any = None) -> Any:
+    """Return ``value`` if it is not None, else ``cfg.PARAMS[key]``.
+
+    Parameters
+    ----------
+    key : str
+        a ``glaunti_*`` key of :data:`GLAUNTI_DEFAULTS`.
+    value : object, optional
+        an explicit value (e.g. a task argument) that wins when given.
+    """
+    if value is not None:
+        return value
+    from oggm import cfg
+
+    set_default_params()
+    return cfg.PARAMS[key]
