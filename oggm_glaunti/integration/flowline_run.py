@@ -57,9 +57,9 @@ class PointSeries(NamedTuple):
 
     month : (n_steps,) calendar month (1-12) each step is attributed to, 0 if inactive.
     smb : (n_steps, n) weighted daily SMB, m w.e.
-    temperature, tpos, precipitation, accumulation : (n_steps, n) daily climate at the
-        points (degC, degC, m w.e./day) and the effective solid precipitation (m w.e./day),
-        unweighted; present when asked for.
+    temperature, tpos, precipitation, accumulation : (n_steps, n) daily temperature and
+        smooth positive temperature at the points (degC), and the effective total and solid
+        precipitation after the model's precipitation factor (m w.e./day), unweighted.
     """
 
     month: np.ndarray
@@ -85,7 +85,10 @@ def _run_points(model, corrections, temperature, precipitation, plan, state):
     t = temperature[plan.day_index]
     p = precipitation[plan.day_index]
     terms = forcing_terms(values, t, p)
-    return res.daily, res.final_state, t, terms.potential_melt / values.ddf_snow, p, terms.accumulation
+    # The model's own precipitation factor applies to rain and snow alike: OGGM's hydro
+    # output takes liquid = prcp - prcpsol.
+    return (res.daily, res.final_state, t, terms.potential_melt / values.ddf_snow,
+            p * values.prec_scale, terms.accumulation)
 
 
 def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:

@@ -1,0 +1,121 @@
+"""GlaUnTIMassBalance honours OGGM's MassBalanceModel protocol (variant A: fast)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oggm_glaunti.integration.units import SEC_IN_MONTH, SEC_IN_YEAR
+
+
+@pytest.fixture(scope="module")
+def hef_daily(oggm_sample_data, tmp_path_factory):
+    from oggm_glaunti.integration import glaunti_model_grid, hintereisferner_gdir, process_daily_from_monthly
+
+    gdir = hintereisferner_gdir(tmp_path_factory.mktemp("hef_protocol"))
+    process_daily_from_monthly(gdir)
+    glaunti_model_grid(gdir)
+    return gdir
+
+
+@pytest.fixture(scope="module")
+def mb_a(hef_daily):
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    return GlaUnTIMassBalance(hef_daily, variant="A")
+
+
+def heights(gdir):
+    return gdir.read_pickle("model_flowlines")[-1].surface_h
+
+
+def test_outputs_are_float64_si(mb_a, hef_daily):
+    h = heights(hef_daily)
+    annual = mb_a.get_annual_mb(h, year=1990.0)
+    assert isinstance(annual, np.ndarray) and annual.dtype == np.float64 and annual.shape == h.shape
+    assert -3e-7 < annual.min() < annual.max() < 1e-7  # m ice per second
+    assert mb_a.ys == 1803 and mb_a.ye == 2002 and mb_a.years[0] == 1803
+    assert mb_a.is_year_valid(2002) and not mb_a.is_year_valid(2003)
+
+
+def test_monthly_sums_to_annual(mb_a, hef_daily):
+    from oggm import utils
+
+    h = heights(hef_daily)
+    months = [mb_a.get_monthly_mb(h, year=utils.date_to_floatyear(1990, m)) * SEC_IN_MONTH for m in range(1, 13)]
+    np.testing.assert_allclose(np.sum(months, axis=0), mb_a.get_annual_mb(h, year=1990) * SEC_IN_YEAR, rtol=1e-10)
+
+
+def test_add_climate(mb_a, hef_daily):
+    h = heights(hef_daily)
+    mb, temp, tmelt, prcp, prcpsol = mb_a.get_annual_mb(h, year=1990, add_climate=True)
+    assert np.all(prcpsol <= prcp + 1e-9) and np.all(tmelt >= 0)
+    assert np.all(np.diff(temp) * np.diff(h) <= 0)  # colder up high
+    assert np.all(prcp > 100)  # kg m-2 per year
+
+
+def test_parameters_are_settable(hef_daily):
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    mb = GlaUnTIMassBalance(hef_daily, variant="A")
+    h = heights(hef_daily)
+    ref = mb.get_annual_mb(h, year=1990)
+    mb.temp_bias += 1.0
+    warmer = mb.get_annual_mb(h, year=1990)
+    mb.temp_bias -= 1.0
+    mb.prcp_fac *= 1.2
+    wetter = mb.get_annual_mb(h, year=1990)
+    mb.prcp_fac /= 1.2
+    mb.bias = 500.0
+    biased = mb.get_annual_mb(h, year=1990)
+    assert np.all(warmer < ref) and np.all(wetter >= ref)
+    np.testing.assert_allclose((ref - biased) * SEC_IN_YEAR * mb.rho, 500.0)
+
+
+def test_random_access_is_deterministic(hef_daily):
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    h = heights(hef_daily)
+    forward = GlaUnTIMassBalance(hef_daily, variant="A")
+    backward = GlaUnTIMassBalance(hef_daily, variant="A")
+    a = [forward.get_annual_mb(h, year=y) for y in (1980, 1981, 1995)]
+    b = [backward.get_annual_mb(h, year=y) for y in (1995, 1981, 1980)][::-1]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_oggm_calibration_task_calibrates_temp_bias(hef_daily):
+    """OGGM builds the class itself, without a variant: cfg.PARAMS picks it."""
+    from oggm import cfg, tasks
+
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    ref = hef_daily.get_ref_mb_data().loc[1980:1999, "ANNUAL_BALANCE"].mean()
+    previous, cfg.PARAMS["glaunti_variant"] = cfg.PARAMS["glaunti_variant"], "A"
+    try:
+        tasks.mb_calibration_from_scalar_mb(
+            hef_daily, ref_mb=ref, ref_mb_years=(1980, 2000), calibrate_param1="temp_bias",
+            mb_model_class=GlaUnTIMassBalance, melt_f=4.964, prcp_fac=1.0, overwrite_gdir=True,
+            filesuffix="_oggm_test",
+        )
+    finally:
+        cfg.PARAMS["glaunti_variant"] = previous
+    calib = hef_daily.read_json("mb_calib", filesuffix="_oggm_test")
+    mb = GlaUnTIMassBalance(hef_daily, variant="A", temp_bias=calib["temp_bias"], prcp_fac=1.0, melt_f=4.964)
+    fls = hef_daily.read_pickle("model_flowlines")
+    assert mb.get_specific_mb(fls=fls, year=np.arange(1980, 2000)).mean() == pytest.approx(ref, abs=1.0)
+
+
+def test_bad_input(hef_daily, tmp_path):
+    from oggm_glaunti.integration import GlaUnTIMassBalance, glaunti_calibrate
+
+    mb = GlaUnTIMassBalance(hef_daily, variant="A")
+    with pytest.raises(ValueError, match=r"year 2010 is outside the years GlaUnTI can compute .*1803-2002"):
+        mb.get_annual_mb(heights(hef_daily), year=2010)
+    with pytest.raises(ValueError, match=r"heights has 1 NaN"):
+        mb.get_annual_mb(np.array([3000.0, np.nan]), year=1990)
+    with pytest.raises(ValueError, match=r"does not overlap the daily climate"):
+        glaunti_calibrate(hef_daily, variant="A", use_wgms=False, geodetic=(2010, 2020, -1000.0))
+    with pytest.raises(FileNotFoundError, match=r"gcm_data_daily_NONE.nc is missing.*process_daily_from_gcm"):
+        GlaUnTIMassBalance(hef_daily, filename="gcm_data", input_filesuffix="_NONE")
+    with pytest.raises(FileNotFoundError, match=r"glaunti_grid_nogrid.nc is missing.*glaunti_model_grid"):
+        GlaUnTIMassBalance(hef_daily, grid_filesuffix="_nogrid")
