@@ -30,7 +30,9 @@ import numpy as np
 from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
+from . import climate_daily, model_grid  # noqa: F401  (registers the file keys read here)
 from .glacier_data import read_daily_climate, read_model_grid
+from .mp_safety import use_spawn_if_jax_initialised
 from .params import get_param
 from .units import SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
 
@@ -138,6 +140,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
             )
         self.years = np.arange(self.ys, self.ye + 1)
         self._series_cache: dict = {}
+        # Loading the weights started JAX here: OGGM's forked pool workers would hang.
+        use_spawn_if_jax_initialised()
 
     # --- parameters -------------------------------------------------------------------
     def _adjustments(self):

@@ -68,12 +68,21 @@ FACIES_CLASSES = ('ice', 'snow', 'debris', 'firn', 'shadow',
                   'superimposed_ice', 'cloud', 'water')
 
 
+def _widen(lo: int, hi: int, size: int) -> tuple[int, int]:
+    """Extend the cell range [lo, hi) symmetrically to ``size`` cells if shorter."""
+    extra = max(size - (hi - lo), 0)
+    return lo - extra // 2, hi + extra - extra // 2
+
+
 def grid_layout(bounds: tuple[float, float, float, float], dx: float,
-                margin_cells: int, min_cells: int
+                margin_cells: int, min_cells: int, size_multiple: int = 1
                 ) -> tuple[Affine, int, int]:
     """Transform and shape of a grid covering ``bounds`` (xmin, ymin, xmax,
     ymax) with cell edges at multiples of ``dx``, ``margin_cells`` extra
-    cells on each side and at least ``min_cells`` cells per axis.
+    cells on each side, at least ``min_cells`` cells per axis, and a number of
+    cells per axis rounded up to a multiple of ``size_multiple`` (glaciers of
+    similar size then share one compiled model; the extra cells are real
+    terrain, a slightly wider margin).
 
     Returns
     -------
@@ -81,16 +90,13 @@ def grid_layout(bounds: tuple[float, float, float, float], dx: float,
         the north-up transform of the cell corners and the shape.
     """
     xmin, ymin, xmax, ymax = bounds
-    i0 = math.floor(xmin / dx) - margin_cells
-    i1 = math.ceil(xmax / dx) + margin_cells
-    j0 = math.floor(ymin / dx) - margin_cells
-    j1 = math.ceil(ymax / dx) + margin_cells
-    if i1 - i0 < min_cells:
-        extra = min_cells - (i1 - i0)
-        i0, i1 = i0 - extra // 2, i1 + extra - extra // 2
-    if j1 - j0 < min_cells:
-        extra = min_cells - (j1 - j0)
-        j0, j1 = j0 - extra // 2, j1 + extra - extra // 2
+    i0, i1 = math.floor(xmin / dx) - margin_cells, math.ceil(xmax / dx) + margin_cells
+    j0, j1 = math.floor(ymin / dx) - margin_cells, math.ceil(ymax / dx) + margin_cells
+    i0, i1 = _widen(i0, i1, min_cells)
+    j0, j1 = _widen(j0, j1, min_cells)
+    m = max(int(size_multiple), 1)
+    i0, i1 = _widen(i0, i1, -(-(i1 - i0) // m) * m)
+    j0, j1 = _widen(j0, j1, -(-(j1 - j0) // m) * m)
     return Affine(dx, 0., i0 * dx, 0., -dx, j1 * dx), j1 - j0, i1 - i0
 
 
@@ -195,6 +201,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
                        elevation_std_raster: str | os.PathLike | None = None,
                        elevation_std_default: float | None = None,
                        min_cells: int | None = None,
+                       size_multiple: int | None = None,
                        filesuffix: str = '') -> None:
     """Write GlaUnTI's model grid ``glaunti_grid{filesuffix}.nc``.
 
@@ -228,15 +235,20 @@ def glaunti_model_grid(gdir, dx: float | None = None,
         elevation uncertainty (m) where none is known, default 10.
     min_cells : int, optional
         minimum cells per axis (padding), default 8.
+    size_multiple : int, optional
+        cells per axis are rounded up to a multiple of this (default 16) by
+        widening the margin, so that glaciers of similar size share compiled
+        code.
     filesuffix : str
         suffix of the output file.
     """
     dx = float(get_param('glaunti_grid_dx', dx))
     margin = int(get_param('glaunti_grid_margin_cells', margin_cells))
     min_cells = int(get_param('glaunti_grid_min_cells', min_cells))
+    size_multiple = int(get_param('glaunti_grid_size_multiple', size_multiple))
     std_default = float(get_param('glaunti_grid_elevation_std_default',
                                   elevation_std_default))
-    if not dx > 0 or margin < 0 or min_cells < 1 or not std_default >= 0:
+    if not dx > 0 or margin < 0 or min_cells < 1 or size_multiple < 1 or not std_default >= 0:
         raise ValueError(f'Invalid grid settings: dx={dx} (> 0), margin_cells'
                          f'={margin} (>= 0), min_cells={min_cells} (>= 1), '
                          f'elevation_std_default={std_default} (>= 0).')
@@ -247,7 +259,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     outlines = gdir.read_shapefile('outlines')
     geom = shapely.make_valid(shapely.union_all(outlines.geometry.values))
     crs = CRS.from_user_input(gdir.grid.proj.srs)
-    transform, ny, nx = grid_layout(geom.bounds, dx, margin, min_cells)
+    transform, ny, nx = grid_layout(geom.bounds, dx, margin, min_cells, size_multiple)
     shape = (ny, nx)
 
     dem, dtr, dcrs = _read_raster(dem_path, 'DEM')

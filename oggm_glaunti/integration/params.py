@@ -41,6 +41,9 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_grid_min_cells': (
         8, 'Minimum number of cells along each axis (the corrector pools '
            'three times by 2).'),
+    'glaunti_grid_size_multiple': (
+        16, 'Cells per axis of the model grid are rounded up to a multiple of this '
+            '(a wider margin), so that glaciers of similar size share compiled code.'),
     'glaunti_grid_elevation_std_default': (
         10., 'Elevation uncertainty (m) used when no DEM uncertainty is '
              'available.'),

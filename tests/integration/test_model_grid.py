@@ -83,7 +83,7 @@ def test_hef_grid(hef_gdir):
 
 
 def test_min_cells_and_errors(hef_gdir):
-    glaunti_model_grid(hef_gdir, dx=600., margin_cells=0, filesuffix='_600')
+    glaunti_model_grid(hef_gdir, dx=600., margin_cells=0, size_multiple=1, filesuffix='_600')
     ds = _read(hef_gdir, '_600')
     assert ds.elevation.shape[0] == 8 and ds.elevation.shape[1] >= 8
     assert float(ds.outline_fraction.sum()) * 600 ** 2 == pytest.approx(
@@ -199,3 +199,9 @@ def test_bad_facies_rasters(hef_gdir, tmp_path):
         glaunti_model_grid(hef_gdir, facies_raster=tmp_path / 'away.tif',
                            **kw)
     assert not hef_gdir.has_file('glaunti_grid', filesuffix='_badfac')
+
+
+def test_grid_size_rounded_to_multiple(hef_gdir):
+    glaunti_model_grid(hef_gdir, size_multiple=16, filesuffix='_m16')
+    ny, nx = _read(hef_gdir, '_m16').elevation.shape
+    assert ny % 16 == 0 and nx % 16 == 0
