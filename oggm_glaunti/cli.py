@@ -42,6 +42,22 @@ def run_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_demo_command(args: argparse.Namespace) -> int:
+    """Run GlaUnTI on Hintereisferner next to OGGM's MonthlyTIModel and write a results folder.
+
+    Builds the glacier from OGGM's demo files, makes daily climate and the GlaUnTI grid,
+    calibrates GlaUnTI, compares both models with the WGMS series 1953-2002 and projects both
+    to 2100 with CMIP5 CCSM4 RCP2.6. Offline, set GLAUNTI_OGGM_SAMPLE_DATA to OGGM's
+    sample-data folder and GLAUNTI_WEIGHTS_DIR to the weights folder.
+    """
+    from .demo import run_demo
+
+    report = run_demo(args.output, variant=args.variant, working_dir=args.working_dir,
+                      progress=not args.quiet)
+    print(f"\n{report.read_text()}\nResults in {report.parent.resolve()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oggm-glaunti",
@@ -57,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--years", type=int, default=3, help="hydrological years to run (default 3)")
     example.add_argument("--seed", type=int, default=0, help="seed of the synthetic forcing")
     example.set_defaults(func=run_example)
+
+    demo = sub.add_parser("demo", help="GlaUnTI against MonthlyTIModel on Hintereisferner (results folder)",
+                          description=run_demo_command.__doc__)
+    demo.add_argument("--output", default="glaunti-demo", help="results folder (default ./glaunti-demo)")
+    demo.add_argument("--variant", default="D", choices=list("ACD"), help="GlaUnTI variant (default D)")
+    demo.add_argument("--working-dir", default=None,
+                      help="OGGM working directory to keep (default: a temporary one, removed)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=run_demo_command)
+    from .training.commands import register as register_training; register_training(sub)  # noqa: E702
     return parser
 
 

@@ -24,7 +24,7 @@ def glacier_geometry(shape: tuple[int, int], top: float = 3600.0, bottom: float 
 
 
 def synthetic_forcing(shape: tuple[int, int], n_days: int, rng: np.random.Generator, first_doy: int = 0):
-    """Daily (temperature degC, precipitation m w.e./day), each (n_days, *shape).
+    """Daily (temperature degC, precipitation m w.e./day), each ``(n_days, *shape)``.
 
     ``first_doy`` is the day of the hydrological year of the first day (0 = 1 October).
     """

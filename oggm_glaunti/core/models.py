@@ -32,11 +32,11 @@ class YearResult(NamedTuple):
 
     Attributes
     ----------
-    period_smb : (2, *cells) SMB of each period, m w.e. (annual: the second is zero).
-    daily : (n_steps, *cells) weighted daily SMB along the year's plan, or None.
-    final_state : SWE (*cells) for A/C/D, hidden state (*cells, 16) for B.
-    corrections : (5, *cells) d1..d5 for C/D, else None.
-    sensitivities : (3, *cells) corrector channels 1-3 for C/D, else None.
+    period_smb : ``(2, *cells)`` SMB of each period, m w.e. (annual: the second is zero).
+    daily : ``(n_steps, *cells)`` weighted daily SMB along the year's plan, or None.
+    final_state : SWE ``(*cells)`` for A/C/D, hidden state ``(*cells, 16)`` for B.
+    corrections : ``(5, *cells)`` d1..d5 for C/D, else None.
+    sensitivities : ``(3, *cells)`` corrector channels 1-3 for C/D, else None.
     """
 
     period_smb: Array

@@ -95,8 +95,8 @@ class TIParameters(eqx.Module):
     """Stored (unconstrained) TI parameters, one float32 scalar each.
 
     Use :meth:`constrained` for the physical values, :meth:`from_constrained` to build one
-    from physical values, and :func:`published_ti_a` style loaders in
-    :mod:`oggm_glaunti.weights` for the published set.
+    from physical values, and :func:`~oggm_glaunti.weights.registry.load_pretrained`
+    (variant ``'A'``) for the published set.
     """
 
     ddf_relative_ice_minus_one_log: Array

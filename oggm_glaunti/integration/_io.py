@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import xarray as xr
+
+from ..atomic import atomic_path
 
 
 def write_netcdf_atomic(ds: xr.Dataset, path: str | os.PathLike,
@@ -24,14 +25,5 @@ def write_netcdf_atomic(ds: xr.Dataset, path: str | os.PathLike,
     encoding : dict, optional
         passed to :meth:`xarray.Dataset.to_netcdf`.
     """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format='NETCDF4', encoding=encoding)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

@@ -15,7 +15,8 @@ summer balances, the geodetic mean, stakes - each weighted (``weights``), plus w
 ``glaunti_spinup_years`` before the first observed year; the gradient is computed in
 forward mode (few parameters, no stored trajectories) and optax's L-BFGS does the steps.
 Results go to ``mb_calib_glaunti_<variant>.json`` (and, for ``ti``, the fitted weights to
-``glaunti_weights_<variant>.npz``), which :class:`GlaUnTIMassBalance` reads by default.
+``glaunti_weights_<variant>.npz``), which :class:`~.massbalance.GlaUnTIMassBalance` reads by
+default.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if "glaunti_weights" not in cfg.BASENAMES:
     cfg.add_to_basenames("glaunti_weights", "glaunti_weights.npz",
                          "GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format)")
 
+#: Default weights of the data kinds in the calibration objective.
 DEFAULT_WEIGHTS = {"annual": 1.0, "winter": 1.0, "summer": 1.0, "geodetic": 1.0, "stakes": 0.1}
 
 

@@ -31,9 +31,9 @@ POINT_BUCKET = 64
 
 def map_by_elevation(field: np.ndarray, elevation: np.ndarray, outline: np.ndarray,
                      heights: np.ndarray, band_dz: float) -> np.ndarray:
-    """Carry a grid field (*lead, H, W) to points at ``heights`` (see module docstring).
+    """Carry a grid field ``(*lead, H, W)`` to points at ``heights`` (see module docstring).
 
-    Returns (*lead, n_points).
+    Returns ``(*lead, n_points)``.
     """
     on = outline > 0
     z = elevation[on]
@@ -55,11 +55,18 @@ def map_by_elevation(field: np.ndarray, elevation: np.ndarray, outline: np.ndarr
 class PointSeries(NamedTuple):
     """Daily results on flowline points for one calendar year (NumPy, float64).
 
-    month : (n_steps,) calendar month (1-12) each step is attributed to, 0 if inactive.
-    smb : (n_steps, n) weighted daily SMB, m w.e.
-    temperature, tpos, precipitation, accumulation : (n_steps, n) daily temperature and
-        smooth positive temperature at the points (degC), and the effective total and solid
-        precipitation after the model's precipitation factor (m w.e./day), unweighted.
+    Attributes
+    ----------
+    month : (n_steps,)
+        calendar month (1-12) each step is attributed to, 0 if inactive.
+    smb : (n_steps, n)
+        weighted daily SMB, m w.e.
+    weight : (n_steps,)
+        each step's weight in the day plan (0.5 on a period's first and last day).
+    temperature, tpos, precipitation, accumulation : (n_steps, n)
+        daily temperature and smooth positive temperature at the points (degC), and the
+        effective total and solid precipitation after the model's precipitation factor
+        (m w.e./day), unweighted.
     """
 
     month: np.ndarray

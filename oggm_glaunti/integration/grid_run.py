@@ -33,10 +33,15 @@ from .glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years
 class Adjustments:
     """Calibration knobs on top of a variant: forcing offsets and the snow DDF.
 
-    temp_bias : degC added to the daily temperature.
-    prcp_fac : factor on the daily precipitation (on top of the variant's own c_p).
-    melt_f : snow degree-day factor DDF_s in mm w.e. degC-1 day-1 (OGGM's unit), or None
-        for the variant's own (4.96 for the published A/C/D). Ignored by variant B.
+    Attributes
+    ----------
+    temp_bias : float
+        degC added to the daily temperature.
+    prcp_fac : float
+        factor on the daily precipitation (on top of the variant's own c_p).
+    melt_f : float or None
+        snow degree-day factor DDF_s in mm w.e. degC-1 day-1 (OGGM's unit), or None for
+        the variant's own (4.96 for the published A/C/D). Ignored by variant B.
     """
 
     temp_bias: float = 0.0

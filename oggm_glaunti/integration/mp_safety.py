@@ -12,8 +12,8 @@ interpreters and are not affected.
 :func:`use_spawn_if_jax_initialised` switches OGGM to spawned workers
 (``cfg.PARAMS['use_mp_spawn'] = True``) when it is needed. Spawned workers need the
 tasks to be importable (true for this package's tasks) and scripts to guard their entry
-point with ``if __name__ == '__main__':``; ``cfg.CACHE_DIR`` is not passed to them (see
-:mod:`.offline`).
+point with ``if __name__ == '__main__':``. Offline sample data reach them through the
+link described in :mod:`.offline`.
 
 This module does not import JAX or OGGM at import time.
 """

@@ -15,11 +15,12 @@ OGGM's normal download paths.
 This module must not import OGGM or salem at top level, because
 :func:`prepare_salem_cache` has to run before their first import.
 
-Known limitation: ``cfg.CACHE_DIR`` is a module global that OGGM does not
-pass to pool workers started with ``cfg.PARAMS['use_mp_spawn'] = True``.
-Offline runs with spawned workers must therefore not call tasks that read the
-sample data (e.g. ``mb_calibration_from_wgms_mb``) inside the pool. Forked
-workers (OGGM's default) inherit it.
+Offline, the local copy is linked into OGGM's own cache folder
+(``~/.oggm/oggm-sample-data-<commit>``, where OGGM would have downloaded it)
+rather than pointing ``cfg.CACHE_DIR`` elsewhere: ``cfg.CACHE_DIR`` is a module
+global that OGGM does not pass to pool workers started with
+``cfg.PARAMS['use_mp_spawn'] = True``, whereas the link is seen by every
+process. An existing folder of that name (a real download) is used as it is.
 """
 from __future__ import annotations
 
@@ -97,6 +98,23 @@ def _check_sample_folder(path: Path) -> None:
             'name. Rename the folder or point the variable at the right '
             'commit.')
 
+def _link_into_oggm_cache(sample_dir: Path, cache_dir: Path) -> None:
+    """Make ``sample_dir`` visible at ``cache_dir/<its name>``, where OGGM looks.
+
+    A symbolic link is created when nothing is there (or a stale link); an
+    existing folder is left alone.
+    """
+    target = cache_dir / sample_dir.name
+    if target.is_symlink() and not target.exists():
+        target.unlink()  # stale link to a copy that moved
+    if target.exists():
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temporary = cache_dir / f'.{sample_dir.name}.{os.getpid()}.link'
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(sample_dir, target_is_directory=True)
+    os.replace(temporary, target)  # atomic: parallel processes may race here
+
 
 def initialize_oggm(working_dir: str | os.PathLike | None = None,
                     offline: bool | None = None,
@@ -114,9 +132,8 @@ def initialize_oggm(working_dir: str | os.PathLike | None = None,
         offline; the sample data come from :data:`SAMPLE_DATA_ENV` or, if it
         is unset, from OGGM's cache folder (``~/.oggm``). False: normal OGGM
         initialisation, downloads allowed.
-        Offline means: ``cfg.CACHE_DIR`` is set to the parent of the sample
-        folder before ``cfg.initialize()`` (which does not reset it), salem's
-        placeholder is created and ``cfg.PARAMS['has_internet'] = False``,
+        Offline means: the sample folder is linked into OGGM's cache folder
+        (see the module docstring), salem's placeholder is created and ``cfg.PARAMS['has_internet'] = False``,
         so that a missing file fails at once instead of hanging.
     logging_level : str
         passed to ``cfg.initialize`` (default 'WARNING': quiet).
@@ -155,10 +172,8 @@ def initialize_oggm(working_dir: str | os.PathLike | None = None,
                     'oggm-sample-data-'
                     f'{SAMPLE_DATA_COMMIT} folder, or use offline=False.')
         _check_sample_folder(sample_dir)
-        # cfg.initialize() reads CACHE_DIR but never resets it
-        cfg.CACHE_DIR = str(sample_dir.parent)
-    else:
-        cfg.CACHE_DIR = _ORIGINAL_CACHE_DIR
+        _link_into_oggm_cache(sample_dir, Path(_ORIGINAL_CACHE_DIR))
+    cfg.CACHE_DIR = _ORIGINAL_CACHE_DIR
 
     cfg.initialize(logging_level=logging_level)
     if offline:

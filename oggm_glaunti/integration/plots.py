@@ -59,7 +59,7 @@ def _map(ax, ds: xr.Dataset, field: np.ndarray, label: str, cmap: str = 'RdBu',
     return mesh
 
 
-def plot_gridded_smb(gdir_or_path, year: int | None = None, ax=None, what: str = 'smb_annual',
+def plot_gridded_smb(gdir_or_path, year: int | str | None = None, ax=None, what: str = 'smb_annual',
                      filesuffix: str = ''):
     """Map one hydrological year of a ``glaunti_gridded_smb`` file.
 
@@ -71,8 +71,9 @@ def plot_gridded_smb(gdir_or_path, year: int | None = None, ax=None, what: str =
     ----------
     gdir_or_path : oggm.GlacierDirectory or path
         the glacier directory (its ``glaunti_gridded_smb{filesuffix}.nc``) or the file.
-    year : int, optional
-        hydrological year (default: the last in the file).
+    year : int or 'mean', optional
+        hydrological year (default: the last in the file), or 'mean' for the mean over
+        all years of the file.
     ax : matplotlib Axes, optional
         where to draw an SMB map; for ``'corrections'`` a sequence of 5 Axes. Default: a
         new figure.
@@ -92,14 +93,18 @@ def plot_gridded_smb(gdir_or_path, year: int | None = None, ax=None, what: str =
         raise ValueError(f'what={what!r}; expected one of {list(WHAT)}')
     ds = _open(gdir_or_path, filesuffix)
     years = ds['hydro_year'].values
-    year = int(years[-1]) if year is None else int(year)
-    if year not in years:
-        raise ValueError(f'hydrological year {year} is not in the file; it has '
-                         f'{int(years[0])}-{int(years[-1])}')
-    one = ds.sel(hydro_year=year)
+    if isinstance(year, str) and year == 'mean':
+        one = ds.mean('hydro_year', keep_attrs=True)
+        when = f'mean of hydrological years {int(years[0])}/{int(years[0]) + 1}-{int(years[-1])}/{int(years[-1]) + 1}'
+    else:
+        year = int(years[-1]) if year is None else int(year)
+        if year not in years:
+            raise ValueError(f'hydrological year {year} is not in the file; it has '
+                             f'{int(years[0])}-{int(years[-1])}')
+        one = ds.sel(hydro_year=year)
+        when = f'hydrological year {year}/{year + 1}'
     rgi_id = ds.attrs.get('rgi_id', '')
     variant = ds.attrs.get('variant', '')
-    when = f'hydrological year {year}/{year + 1}'
 
     if what == 'corrections':
         from .gridded_output import CORRECTIONS

@@ -150,7 +150,7 @@ def hintereisferner_gdir(working_dir: str | os.PathLike, *,
     return gdir
 
 
-def _wgms_mean_balance(rgi_ids: Sequence[str], years: tuple[int, int]
+def wgms_mean_balance(rgi_ids: Sequence[str], years: tuple[int, int]
                        ) -> float:
     """Mean WGMS annual balance (kg m-2 yr-1) over ``years`` (inclusive) of
     the glaciers of ``rgi_ids`` that have WGMS data: the mean of each
@@ -246,7 +246,7 @@ border, mb_years, **params
         if other:
             all_ids = gpd.read_file(_demo('rgi_oetztal.shp'))
             base_ids = {i.split('_')[0] for i in all_ids.RGIId}
-            ref_mb = _wgms_mean_balance(sorted(base_ids), regional_ref_years)
+            ref_mb = wgms_mean_balance(sorted(base_ids), regional_ref_years)
             y0, y1 = regional_ref_years
             workflow.execute_entity_task(
                 tasks.mb_calibration_from_scalar_mb, other, ref_mb=ref_mb,

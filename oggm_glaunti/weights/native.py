@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import jax
@@ -24,6 +23,7 @@ import numpy as np
 from .. import __version__
 from ..core import inputs
 from ..core.models import GlaUnTIModel, Model, TIModel
+from ..atomic import atomic_path
 from .errors import WeightsError
 from .published import expected_layout, model_from_records
 
@@ -63,16 +63,8 @@ def save_model(model: Model, path: str | os.PathLike, notes: str = "") -> None:
         meta["ti_parameters"] = model.ti.as_stored_dict()
     arrays = _leaves_by_key(model)
     arrays["__metadata__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

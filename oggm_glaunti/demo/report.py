@@ -1,0 +1,100 @@
+"""The demo's report: a comparison table (Markdown and JSON) and a short text with the figures."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import xarray as xr
+
+from ..metrics import format_table, skill
+from .workflow import GLAUNTI, HISTORICAL_YEARS, MONTHLY_TI, PROJECTION_YEARS, DemoRun
+
+SEASON_COLUMNS = {"annual": ("observed", ""), "winter": ("observed_winter", "_winter"),
+                  "summer": ("observed_summer", "_summer")}
+
+
+def comparison(run: DemoRun) -> dict[str, dict[str, float]]:
+    """Skill (mm w.e.) of each model against WGMS, per season: ``'<model>, <season>'`` -> scores."""
+    table = run.specific_mb
+    rows = {}
+    for season, (observed, suffix) in SEASON_COLUMNS.items():
+        for label in (GLAUNTI, MONTHLY_TI):
+            column = f"{label}{suffix}"
+            if observed in table and column in table:
+                rows[f"{label}, {season}"] = skill(table[column], table[observed])
+            else:  # no WGMS values of this season in the period: say so in the table
+                rows[f"{label}, {season}"] = skill([], [])
+    return rows
+
+
+def projection_summary(run: DemoRun) -> dict[str, dict[str, float]]:
+    """Volume and area at the start and end of each projection."""
+    out = {}
+    for label, path in run.projection_files.items():
+        with xr.open_dataset(path) as ds:
+            v0, v1 = float(ds.volume_m3[0]), float(ds.volume_m3[-1])
+            a0, a1 = float(ds.area_m2[0]), float(ds.area_m2[-1])
+        out[label] = {"volume_start_km3": v0 * 1e-9, "volume_end_km3": v1 * 1e-9,
+                      "volume_change_percent": 100 * (v1 - v0) / v0,
+                      "area_start_km2": a0 * 1e-6, "area_end_km2": a1 * 1e-6}
+    return out
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -> Path:
+    """Write ``report.md`` and ``results.json`` in ``out``; returns the report's path."""
+    scores = comparison(run)
+    projections = projection_summary(run)
+    (out / "results.json").write_text(json.dumps(_json_safe({
+        "glacier": run.gdir.rgi_id, "variant": run.variant, "historical_years": HISTORICAL_YEARS,
+        "projection_years": PROJECTION_YEARS, "units": "mm w.e. per year",
+        "calibration": {k: v for k, v in run.calibration.items() if isinstance(v, (int, float, str))},
+        "comparison": scores, "projection": projections,
+    }), indent=2))
+    seasonal_note = ""
+    if all(scores[f"{GLAUNTI}, {s}"]["n"] == 0 for s in ("winter", "summer")):
+        seasonal_note = ("\nWGMS has no winter or summer balances of this glacier within "
+                         f"{HISTORICAL_YEARS[0]}-{HISTORICAL_YEARS[1]} (they begin after the demo "
+                         "climate ends), so those rows are empty.\n")
+    proj_lines = "\n".join(
+        f"| {label} | {p['volume_start_km3']:.3f} | {p['volume_end_km3']:.3f} | "
+        f"{p['volume_change_percent']:+.0f} % | {p['area_start_km2']:.2f} | {p['area_end_km2']:.2f} |"
+        for label, p in projections.items())
+    calib = ", ".join(f"{k} = {v:.3g}" for k, v in run.calibration.items()
+                      if k in ("temp_bias", "prcp_fac", "melt_f") and isinstance(v, (int, float)))
+    figure_lines = "\n\n".join(f"![{p.stem}]({p.name})" for p in figures)
+    text = f"""# GlaUnTI {run.variant} and OGGM's MonthlyTIModel on {run.gdir.name} ({run.gdir.rgi_id})
+
+Daily GlaUnTI {run.variant} (calibrated: {calib}) and OGGM's monthly temperature-index
+model (its own calibration of the melt factor) against the WGMS glacier-wide series
+{HISTORICAL_YEARS[0]}-{HISTORICAL_YEARS[1]}, on the initial flowline geometry. Both models are
+calibrated on the same WGMS series. Units: mm w.e. per year (bias = modelled - observed).
+
+{format_table(scores, "model, season", digits=2)}
+{seasonal_note}
+## Projection {PROJECTION_YEARS[0]}-{PROJECTION_YEARS[1]} (CMIP5 CCSM4 RCP2.6, OGGM dynamics)
+
+| model | volume start (km³) | volume end (km³) | change | area start (km²) | area end (km²) |
+|---|---|---|---|---|---|
+{proj_lines}
+
+## Figures
+
+{figure_lines}
+
+Files: `glaunti_gridded_smb.nc` (SMB and corrections on the GlaUnTI grid),
+`model_diagnostics_*.nc` (the projections), `specific_mb.csv` (the yearly comparison),
+`results.json` (every number above). Run time: {minutes:.1f} minutes.
+"""
+    path = out / "report.md"
+    path.write_text(text)
+    return path

@@ -1,0 +1,167 @@
+"""The demo's OGGM workflow on Hintereisferner: GlaUnTI against OGGM's MonthlyTIModel.
+
+Each step is an ordinary OGGM call (the demo is also a worked example): build the glacier
+from OGGM's demo files, add daily climate and the GlaUnTI grid, calibrate, compare the
+two models with the WGMS series, project both with a CMIP5 scenario.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: The historical comparison: the WGMS years inside the HISTALP demo climate.
+HISTORICAL_YEARS = (1953, 2002)
+#: The projection: from the year after the outline's date (2003; OGGM's convention, as the
+#: outline is often from the summer before) to 2100.
+PROJECTION_YEARS = (2004, 2100)
+#: OGGM's demo GCM files (CMIP5 CCSM4, RCP2.6).
+GCM_FILES = ("tas_mon_CCSM4_rcp26_r1i1p1_g025.nc", "pr_mon_CCSM4_rcp26_r1i1p1_g025.nc")
+GCM_SUFFIX = "_CCSM4_rcp26"
+
+#: The two models compared, by label.
+GLAUNTI, MONTHLY_TI = "GlaUnTI", "MonthlyTIModel"
+
+#: Hydrological-year months of the WGMS seasons (northern hemisphere).
+WINTER_MONTHS = (10, 11, 12, 1, 2, 3, 4)
+SUMMER_MONTHS = (5, 6, 7, 8, 9)
+
+
+@dataclass
+class DemoRun:
+    """What the workflow produced, for the figures and the report."""
+
+    gdir: object
+    variant: str
+    calibration: dict
+    specific_mb: pd.DataFrame  # year x {observed, GlaUnTI, MonthlyTIModel} [+ seasonal], mm w.e.
+    profiles: dict = field(default_factory=dict)  # label -> (heights m, mb mm w.e. per yr)
+    projection_files: dict = field(default_factory=dict)  # label -> model_diagnostics path
+    gridded_file: Path | None = None
+
+
+def seasonal_specific_mb(mb_model, fls, year: int, months) -> float:
+    """Specific MB (mm w.e.) summed over calendar months of WGMS year ``year``.
+
+    Months from October on belong to the previous calendar year, as in WGMS's hydrological
+    year (October ``year - 1`` to September ``year``).
+    """
+    from oggm import cfg
+    from oggm.utils import date_to_floatyear
+
+    area = sum(np.sum(fl.widths_m * fl.dx_meter) for fl in fls)
+    total = 0.0
+    for month in months:
+        cal_year = year - 1 if month >= 10 else year
+        seconds = _seconds_in_month(cal_year, month)
+        for fl in fls:
+            rate = mb_model.get_monthly_mb(fl.surface_h, year=date_to_floatyear(cal_year, month))
+            total += np.sum(rate * fl.widths_m * fl.dx_meter) * seconds * cfg.PARAMS["ice_density"]
+    return float(total / area)
+
+
+def _seconds_in_month(year: int, month: int) -> float:
+    start = pd.Timestamp(year=year, month=month, day=1)
+    return float((start + pd.offsets.MonthBegin(1) - start).total_seconds())
+
+
+def _observed(gdir, years: tuple[int, int]) -> pd.DataFrame:
+    ref = gdir.get_ref_mb_data().loc[years[0]:years[1]]
+    columns = {"ANNUAL_BALANCE": "observed", "WINTER_BALANCE": "observed_winter",
+               "SUMMER_BALANCE": "observed_summer"}
+    return ref[[c for c in columns if c in ref]].rename(columns=columns).astype(float)
+
+
+def compare_with_wgms(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -> pd.DataFrame:
+    """Specific MB of each model on the initial flowlines against the WGMS series.
+
+    Annual values for every observed year; winter and summer only where WGMS has them.
+    """
+    fls = gdir.read_pickle("model_flowlines")
+    table = _observed(gdir, years)
+    for label, mb_model in models.items():
+        table[label] = mb_model.get_specific_mb(fls=fls, year=table.index.values)
+        for season, months in (("winter", WINTER_MONTHS), ("summer", SUMMER_MONTHS)):
+            observed = table.get(f"observed_{season}")
+            if observed is None or not observed.notna().any():
+                continue
+            table[f"{label}_{season}"] = [
+                seasonal_specific_mb(mb_model, fls, int(y), months) if np.isfinite(o) else np.nan
+                for y, o in observed.items()
+            ]
+    return table
+
+
+def mb_profiles(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -> dict:
+    """Mean annual MB against elevation: each model over the years of the WGMS profiles.
+
+    Returns label -> (heights, mm w.e. per year); the WGMS profiles (years x elevation bins,
+    mm w.e.) under the label 'WGMS'.
+    """
+    from oggm import cfg
+
+    profile = gdir.get_ref_mb_profile()
+    out = {}
+    if profile is not None:
+        profile = profile.loc[years[0]:years[1]]
+        out["WGMS"] = profile
+    profile_years = profile.index.values if profile is not None and len(profile) else np.arange(years[0], years[1] + 1)
+    heights = np.concatenate([fl.surface_h for fl in gdir.read_pickle("model_flowlines")])
+    order = np.argsort(heights)
+    for label, mb_model in models.items():
+        rates = [mb_model.get_annual_mb(heights[order], year=int(y)) for y in profile_years]
+        out[label] = (heights[order], np.mean(rates, axis=0) * cfg.SEC_IN_YEAR * cfg.PARAMS["ice_density"])
+    return out
+
+
+def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], None] = lambda _: None) -> DemoRun:
+    """Run every OGGM step of the demo in ``work_dir``; ``step`` is told each step's name."""
+    from ..integration.offline import prepare_salem_cache
+
+    prepare_salem_cache()  # before salem's first import (through OGGM), which would download
+    from oggm import tasks, utils
+    from oggm.core.massbalance import MonthlyTIModel
+
+    from ..integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
+                               hintereisferner_gdir, process_daily_from_gcm, process_daily_from_monthly)
+    from ..integration.gridded_output import glaunti_gridded_smb
+
+    step("Hintereisferner from OGGM's demo files: flowlines, MonthlyTIModel calibration, inversion")
+    gdir = hintereisferner_gdir(work_dir, mb_years=HISTORICAL_YEARS)
+
+    step("daily climate (disaggregated HISTALP) and the GlaUnTI model grid")
+    process_daily_from_monthly(gdir)
+    glaunti_model_grid(gdir)
+
+    step(f"calibrating GlaUnTI {variant} on the WGMS series {HISTORICAL_YEARS[0]}-{HISTORICAL_YEARS[1]}")
+    calibration = glaunti_calibrate(gdir, variant=variant, ref_years=HISTORICAL_YEARS)
+
+    step("historical specific MB of both models against WGMS")
+    models = {GLAUNTI: GlaUnTIMassBalance(gdir, variant=variant), MONTHLY_TI: MonthlyTIModel(gdir)}
+    specific_mb = compare_with_wgms(gdir, models)
+    profiles = mb_profiles(gdir, models)
+
+    step("GlaUnTI SMB and corrections on its grid")
+    glaunti_gridded_smb(gdir, ys=HISTORICAL_YEARS[0] - 1, ye=HISTORICAL_YEARS[1] - 1, variant=variant)
+
+    step(f"projections {PROJECTION_YEARS[0]}-{PROJECTION_YEARS[1]} with CMIP5 CCSM4 RCP2.6 (both models)")
+    tasks.process_cmip_data(gdir, filesuffix=GCM_SUFFIX, fpath_temp=utils.get_demo_file(GCM_FILES[0]),
+                            fpath_precip=utils.get_demo_file(GCM_FILES[1]))
+    process_daily_from_gcm(gdir, input_filesuffix=GCM_SUFFIX)
+    projection_files = {}
+    for label, mb_class in ((GLAUNTI, GlaUnTIMassBalance), (MONTHLY_TI, MonthlyTIModel)):
+        suffix = f"_{label}{GCM_SUFFIX}"
+        tasks.run_from_climate_data(gdir, ys=PROJECTION_YEARS[0], ye=PROJECTION_YEARS[1],
+                                    climate_filename="gcm_data", climate_input_filesuffix=GCM_SUFFIX,
+                                    mb_model_class=mb_class, output_filesuffix=suffix)
+        projection_files[label] = Path(gdir.get_filepath("model_diagnostics", filesuffix=suffix))
+    return DemoRun(gdir=gdir, variant=variant, calibration=calibration, specific_mb=specific_mb,
+                   profiles=profiles, projection_files=projection_files,
+                   gridded_file=Path(gdir.get_filepath("glaunti_gridded_smb")))

@@ -1,0 +1,258 @@
+"""Reader for a GlaUnTI-style dataset folder: one :class:`GlacierData` per glacier.
+
+The folder layout and every file's content are documented in ``docs/dataset_format.md``:
+``index.csv`` at the root, then per glacier ``temperature.nc``, ``precipitation.nc``,
+``orography.nc``, ``dem.nc``, ``outlines.nc``, optional ``facies.nc``, ``total_smb.csv`` and
+optional ``point_smb.csv``. Temperature is stored at the climate's orography height and
+downscaled here with the lapse rate of spec section 1.
+
+Every problem raises :class:`DatasetError` (a ``ValueError``) naming the glacier, the file
+and, where it applies, the year or date. No JAX here.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Iterable, NamedTuple, Optional
+
+import numpy as np
+import pandas as pd
+
+from .dataset_grids import (
+    DatasetError, Grid, check_same_grid, lonlat_to_rowcol, read_facies, read_geometry,
+    read_orography, read_precipitation, read_temperature,
+)
+from .dataset_tables import read_point_smb, read_total_smb
+from .records import GlacierData, SeasonWindow, StakeObs
+
+__all__ = [
+    "DatasetError", "FoldSplit", "INDEX_COLUMNS", "LAPSE_RATE", "downscale_temperature",
+    "fill_windows", "read_dataset", "read_glacier", "read_index", "split_by_fold",
+]
+
+#: Temperature lapse rate of the downscaling (degC per m, spec section 1).
+LAPSE_RATE = -0.0060
+INDEX_COLUMNS = ("name", "wgms_name", "fold", "region", "max_year", "height", "width")
+#: Month and day on which a hydrological year without observed dates begins (and the
+#: previous one ends): 1 October, the northern-hemisphere glaciological year.
+DEFAULT_YEAR_START = (10, 1)
+
+
+class FoldSplit(NamedTuple):
+    """Glacier names of the training, validation and test subsets (spec section 7)."""
+
+    train: list[str]
+    validation: list[str]
+    test: list[str]
+
+
+def read_index(root: str | os.PathLike) -> pd.DataFrame:
+    """The dataset's ``index.csv``: one row per glacier, columns :data:`INDEX_COLUMNS`.
+
+    ``fold``, ``max_year``, ``height`` and ``width`` are integers; names are unique.
+    """
+    path = os.path.join(os.fspath(root), "index.csv")
+    if not os.path.isfile(path):
+        raise DatasetError(None, path, "the dataset index is missing (see docs/dataset_format.md)")
+    index = pd.read_csv(path, dtype={"name": str, "wgms_name": str, "region": str})
+    missing = [c for c in INDEX_COLUMNS if c not in index.columns]
+    if missing:
+        raise DatasetError(None, path, f"lacks column(s) {missing}; expected {list(INDEX_COLUMNS)}")
+    for column in ("fold", "max_year", "height", "width"):
+        values = pd.to_numeric(index[column], errors="coerce")
+        if values.isna().any() or (values != values.round()).any():
+            name = index["name"][values.isna() | (values != values.round())].iloc[0]
+            raise DatasetError(name, path, f"column {column!r} must hold integers")
+        index[column] = values.astype(np.int64)
+    duplicated = index["name"].duplicated()
+    if duplicated.any():
+        raise DatasetError(index["name"][duplicated].iloc[0], path, "the name appears more than once")
+    return index
+
+
+def split_by_fold(index: pd.DataFrame, test: int = 0, validation: int = 1) -> FoldSplit:
+    """Names for training (all other folds), validation and test, in index order."""
+    if test == validation:
+        raise ValueError(f"the test and validation folds must differ; both are {test}")
+    fold = index["fold"].astype(int)
+    names = index["name"].astype(str)
+    return FoldSplit(
+        train=names[~fold.isin([test, validation])].tolist(),
+        validation=names[fold == validation].tolist(),
+        test=names[fold == test].tolist(),
+    )
+
+
+def fill_windows(windows: dict[int, SeasonWindow], first: np.datetime64,
+                 last: np.datetime64) -> dict[int, SeasonWindow]:
+    """Add annual windows for the years inside the forcing that have no observed dates.
+
+    Year ``Y`` gets 1 October ``Y-1`` .. 1 October ``Y`` (the WGMS label: the year of the end
+    date), snapped to the neighbouring observed windows so that years chain without gaps.
+    Windows that would overlap an observed one, fall outside the forcing or exceed a
+    leap year are not added. Observed windows are returned unchanged.
+    """
+    month, day = DEFAULT_YEAR_START
+    start = lambda y: np.datetime64(f"{y:04d}-{month:02d}-{day:02d}", "D")  # noqa: E731
+    observed = sorted(windows.values(), key=lambda w: w.begin)
+    out = dict(windows)
+    first_year, last_year = int(str(first)[:4]), int(str(last)[:4]) + 1
+    for year in range(first_year, last_year + 1):
+        if year in out:
+            continue
+        begin = out[year - 1].end if year - 1 in out else start(year - 1)
+        end = windows[year + 1].begin if year + 1 in windows else start(year)
+        if begin < first or end > last or not 1 <= int((end - begin).astype(int)) <= 366:
+            continue
+        if any(begin < w.end and w.begin < end for w in observed):
+            continue
+        out[year] = SeasonWindow(year, begin, end)
+    return dict(sorted(out.items()))
+
+
+def downscale_temperature(temperature: np.ndarray, orography: np.ndarray, elevation: np.ndarray,
+                          day_geometry: np.ndarray) -> np.ndarray:
+    """``T + LAPSE_RATE * (z_cell - z_orography)`` with each day's DEM (spec section 1).
+
+    ``day_geometry`` (T,) picks the DEM (index into ``elevation``, (G, H, W)) of each day.
+    """
+    offsets = (LAPSE_RATE * (elevation - orography[None])).astype(np.float32)
+    return temperature + offsets[day_geometry]
+
+
+def _day_geometry(dates: np.ndarray, windows: dict[int, SeasonWindow],
+                  geometry_years: np.ndarray) -> np.ndarray:
+    """The geometry index of each day: that of the hydrological year the day falls in.
+
+    A day shared by two years (the boundary) takes the later year's geometry; days before
+    the first window take the first year's.
+    """
+    if not windows:
+        return np.zeros(len(dates), np.int64)
+    ordered = sorted(windows.values(), key=lambda w: w.begin)
+    years = np.array([w.year for w in ordered], np.int64)
+    begins = np.array([w.begin for w in ordered], "datetime64[D]")
+    which = np.clip(np.searchsorted(begins, dates, side="right") - 1, 0, None)
+    geometry = np.searchsorted(geometry_years, years[which], side="right") - 1
+    return np.clip(geometry, 0, None)
+
+
+def _stakes(name: str, path: str, grid: Grid, windows: dict[int, SeasonWindow], first: np.datetime64,
+            last: np.datetime64, outside: str) -> tuple[StakeObs, ...]:
+    table = read_point_smb(name, path, first, last)
+    if table.empty:
+        return ()
+    row, col = lonlat_to_rowcol(grid, table["longitude"].to_numpy(), table["latitude"].to_numpy())
+    off = (row < 0) | (row >= grid.shape[0]) | (col < 0) | (col >= grid.shape[1])
+    if off.any():
+        i = int(np.argmax(off))
+        problem = (f"{int(off.sum())} stake record(s) lie outside the glacier grid, the first at "
+                   f"lat {table['latitude'].iloc[i]}, lon {table['longitude'].iloc[i]}")
+        if outside == "error":
+            raise DatasetError(name, path, problem + " (check the coordinates, or read with "
+                               "outside_stakes='warn' to drop them)", year=int(table["year"].iloc[i]))
+        warnings.warn(str(DatasetError(name, path, problem + "; they are dropped",
+                                       year=int(table["year"].iloc[i]))), stacklevel=3)
+    no_window = ~table["year"].isin(list(windows)) & ~off
+    if no_window.any():
+        year = int(table["year"][no_window].iloc[0])
+        raise DatasetError(name, path, "stake records for a hydrological year that has no window: "
+                           "add the year's dates to total_smb.csv", year=year)
+    return tuple(
+        StakeObs(int(r.year), str(r.season), np.datetime64(r.begin, "D"), np.datetime64(r.end, "D"),
+                 int(row[i]), int(col[i]), float(r.balance), bool(r.is_index))
+        for i, r in enumerate(table.itertuples(index=False)) if not off[i]
+    )
+
+
+def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFrame] = None,
+                 fill_years: bool = True, outside_stakes: str = "error") -> GlacierData:
+    """Read one glacier of a dataset folder.
+
+    Parameters
+    ----------
+    root : the dataset folder (holding ``index.csv``).
+    name : the glacier's name (its row in ``index.csv`` and its sub-folder).
+    index : the already-read index (default: read ``index.csv``).
+    fill_years : add annual 1 October windows for the years without observed dates (e.g.
+        the spin-up years), see :func:`fill_windows`.
+    outside_stakes : ``"error"`` (default) refuses stakes off the grid; ``"warn"`` drops
+        them with a warning.
+
+    Raises
+    ------
+    DatasetError
+        For any missing file or invalid content, naming glacier, file and year.
+    """
+    if outside_stakes not in ("error", "warn"):
+        raise ValueError(f"outside_stakes must be 'error' or 'warn'; got {outside_stakes!r}")
+    root = os.fspath(root)
+    index = read_index(root) if index is None else index
+    rows = index[index["name"] == name]
+    if rows.empty:
+        raise DatasetError(name, os.path.join(root, "index.csv"), "the glacier is not listed")
+    entry = rows.iloc[0]
+    folder = os.path.join(root, name)
+    if not os.path.isdir(folder):
+        raise DatasetError(name, folder, "the glacier's folder is missing")
+    path = lambda f: os.path.join(folder, f)  # noqa: E731
+
+    dates, temperature, grid, downscaled = read_temperature(name, path("temperature.nc"))
+    p_dates, precipitation, p_grid = read_precipitation(name, path("precipitation.nc"))
+    check_same_grid(name, path("precipitation.nc"), p_grid, grid, path("temperature.nc"))
+    if not np.array_equal(p_dates, dates):
+        raise DatasetError(name, path("precipitation.nc"), f"its days {p_dates[0]}..{p_dates[-1]} differ "
+                           f"from those of temperature.nc ({dates[0]}..{dates[-1]})")
+    if not downscaled:
+        orography, o_grid = read_orography(name, path("orography.nc"))
+        check_same_grid(name, path("orography.nc"), o_grid, grid, path("temperature.nc"))
+    geometry_years, elevation, elevation_std, outline = read_geometry(
+        name, path("dem.nc"), path("outlines.nc"), grid, path("temperature.nc"))
+    facies = (read_facies(name, path("facies.nc"), grid, path("temperature.nc"))
+              if os.path.isfile(path("facies.nc")) else {})
+    if grid.shape != (int(entry["height"]), int(entry["width"])):
+        raise DatasetError(name, os.path.join(root, "index.csv"), f"height x width {entry['height']} x "
+                           f"{entry['width']} differ from the grid's {grid.shape[0]} x {grid.shape[1]}")
+
+    first, last = dates[0], dates[-1]
+    windows, glacier_wide = read_total_smb(name, path("total_smb.csv"), first, last)
+    if fill_years:
+        windows = fill_windows(windows, first, last)
+    stakes = (_stakes(name, path("point_smb.csv"), grid, windows, first, last, outside_stakes)
+              if os.path.isfile(path("point_smb.csv")) else ())
+    if not downscaled:
+        temperature = downscale_temperature(temperature, orography, elevation,
+                                            _day_geometry(dates, windows, geometry_years))
+    return GlacierData(
+        name=name, fold=int(entry["fold"]), dates=dates, temperature=temperature,
+        precipitation=precipitation, geometry_years=geometry_years, elevation=elevation,
+        elevation_std=elevation_std, outline=outline, windows=windows, glacier_wide=glacier_wide,
+        stakes=stakes, facies_by_year=facies, crs=grid.crs.to_wkt(),
+        x=grid.x, y=grid.y,
+    )
+
+
+def read_dataset(root: str | os.PathLike, names: Optional[Iterable[str]] = None,
+                 folds: Optional[Iterable[int]] = None, **kwargs) -> list[GlacierData]:
+    """Read the glaciers of a dataset folder, in index order.
+
+    Parameters
+    ----------
+    root : the dataset folder.
+    names : only these glaciers (all must be listed in the index); default all.
+    folds : only glaciers of these folds; default all.
+    **kwargs : passed to :func:`read_glacier` (``fill_years``, ``outside_stakes``).
+    """
+    index = read_index(root)
+    selected = index
+    if names is not None:
+        names = list(names)
+        unknown = sorted(set(names) - set(index["name"]))
+        if unknown:
+            raise DatasetError(unknown[0], os.path.join(os.fspath(root), "index.csv"),
+                               f"the glacier is not listed (unknown: {unknown})")
+        selected = selected[selected["name"].isin(names)]
+    if folds is not None:
+        selected = selected[selected["fold"].isin([int(f) for f in folds])]
+    return [read_glacier(root, name, index=index, **kwargs) for name in selected["name"]]
