@@ -16,7 +16,11 @@ resolution depends on the glacier size). :func:`glaunti_model_grid` writes
   two and needs H, W >= 8;
 - coordinates ``x``, ``y`` (m): cell centres, ``y`` descending (north up);
 - ``elevation`` (m, (y, x)): ``dem.tif`` averaged onto the cells (cells of
-  DEM voids are filled from ``gridded_data.nc``'s void-filled ``topo``);
+  DEM voids are filled from ``gridded_data.nc``'s void-filled ``topo``;
+  margin cells beyond the DEM - the grid size is rounded up to a multiple
+  of ``size_multiple`` - take the nearest valid elevation, counted in the
+  attribute ``elevation_filled_cells``; glacier cells without DEM data are
+  an error);
 - ``outline_fraction`` (1, (y, x)): exact fraction of each cell's area
   inside the outline (shapely intersections), 0..1;
 - ``elevation_std`` (m, (y, x)): elevation uncertainty, averaged from a
@@ -131,6 +135,14 @@ def _read_raster(path, what: str, var: str | None = None):
                          'reference system: add one (e.g. with '
                          '`gdal_edit.py -a_srs`).')
     return data.filled(np.nan), transform, crs
+
+
+def _fill_nearest(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """``values`` with each ``missing`` cell set to its nearest valid neighbour's value."""
+    from scipy import ndimage
+
+    index = ndimage.distance_transform_edt(missing, return_distances=False, return_indices=True)
+    return values[tuple(index)]
 
 
 def _outline_fraction(geom, transform: Affine, shape) -> np.ndarray:
@@ -272,13 +284,20 @@ def glaunti_model_grid(gdir, dx: float | None = None,
         gtr = Affine(cg.dx, 0., cg.x0, 0., cg.dy, cg.y0)
         filled = _reproject(topo, gtr, crs, transform, crs, shape)
         elev = np.where(np.isnan(elev), filled, elev)
-    if np.any(np.isnan(elev)):
-        raise ValueError(f'{gdir.rgi_id}: the model grid extends beyond the '
-                         'valid data of dem.tif. Rerun define_glacier_region'
-                         " with a larger cfg.PARAMS['border'] or reduce "
-                         'margin_cells.')
-
     frac = _outline_fraction(geom, transform, shape)
+    missing = np.isnan(elev)
+    if np.any(missing & (frac > 0)):
+        raise ValueError(f'{gdir.rgi_id}: the DEM (dem.tif) has no valid data under '
+                         f'{int(np.sum(missing & (frac > 0)))} glacier cells of the model grid. '
+                         "Rerun define_glacier_region with a larger cfg.PARAMS['border'] "
+                         'or a DEM that covers the glacier.')
+    n_filled = int(missing.sum())
+    if n_filled:
+        # Margin cells beyond the DEM (the grid is rounded up to a bucketed size): the
+        # nearest valid elevation, as the core's padding policy replicates edges.
+        elev = _fill_nearest(elev, missing)
+        log.info('%s: %d margin cells of the model grid lie beyond the DEM; their '
+                 'elevation is the nearest valid one', gdir.rgi_id, n_filled)
     std = np.full(shape, std_default)
     std_source = f'default {std_default} m'
     if elevation_std_raster is not None:
@@ -324,6 +343,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
                 'facies_source': (os.path.basename(os.fspath(facies_raster))
                                   if facies_raster is not None else 'none'),
                 'elevation_std_source': std_source,
+                'elevation_filled_cells': n_filled,
                 'author': 'oggm_glaunti'}
     ref = _climate_ref_hgt(gdir)
     if ref is not None:

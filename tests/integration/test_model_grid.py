@@ -88,8 +88,6 @@ def test_min_cells_and_errors(hef_gdir):
     assert ds.elevation.shape[0] == 8 and ds.elevation.shape[1] >= 8
     assert float(ds.outline_fraction.sum()) * 600 ** 2 == pytest.approx(
         hef_gdir.rgi_area_m2, rel=0.05)
-    with pytest.raises(ValueError, match='border'):
-        glaunti_model_grid(hef_gdir, margin_cells=60, filesuffix='_big')
     with pytest.raises(ValueError, match='dx='):
         glaunti_model_grid(hef_gdir, dx=-1., filesuffix='_bad')
 
@@ -205,3 +203,15 @@ def test_grid_size_rounded_to_multiple(hef_gdir):
     glaunti_model_grid(hef_gdir, size_multiple=16, filesuffix='_m16')
     ny, nx = _read(hef_gdir, '_m16').elevation.shape
     assert ny % 16 == 0 and nx % 16 == 0
+
+
+def test_margin_beyond_dem_takes_nearest_elevation(hef_gdir):
+    # a 4 km margin reaches past the DEM (OGGM's border is 40 cells of 50 m around HEF)
+    glaunti_model_grid(hef_gdir, margin_cells=40, filesuffix='_wide')
+    ds = _read(hef_gdir, '_wide')
+    assert ds.attrs['elevation_filled_cells'] > 0
+    elevation = ds.elevation.values
+    assert np.isfinite(elevation).all()
+    assert elevation.min() > 1500 and elevation.max() < 4000  # edge values, not fill values
+    glaunti_model_grid(hef_gdir)
+    assert _read(hef_gdir).attrs['elevation_filled_cells'] == 0
