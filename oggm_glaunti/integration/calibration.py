@@ -41,6 +41,38 @@ if "glaunti_weights" not in cfg.BASENAMES:
 DEFAULT_WEIGHTS = {"annual": 1.0, "winter": 1.0, "summer": 1.0, "geodetic": 1.0, "stakes": 0.1}
 
 
+def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int] | None = None,
+                     geodetic=None, stakes_csv=None):
+    """The glacier's observations and the hydrological years they score.
+
+    Arguments as in :func:`glaunti_calibrate`; ``run`` is the model's
+    :class:`~.grid_run.GridRun`. Raises ``ValueError`` when there are no data or none
+    inside the daily climate.
+
+    Returns
+    -------
+    (Observations, list of int)
+    """
+    obs = Observations()
+    in_wgms = use_wgms and from_wgms(gdir, obs, ref_years)
+    if geodetic is not None:
+        from_geodetic(gdir, obs, geodetic)
+    if stakes_csv is not None:
+        from_stakes(gdir, obs, stakes_csv, run.grid, run.start_month)
+    if obs.count() == 0:
+        why = " (it is not one of OGGM's WGMS reference glaciers)" if use_wgms and not in_wgms else ""
+        raise ValueError(f"{gdir.rgi_id}: no calibration data (WGMS, geodetic or stakes) was found or "
+                         f"given{why}; pass geodetic=(y0, y1, mm w.e. per yr) or stakes_csv=...")
+    years = sorted(y for y in obs.years() if y in run.years and y != run.partial_year)
+    if not years:
+        have = sorted(obs.years())
+        raise ValueError(
+            f"{gdir.rgi_id}: the calibration data ({have[0] + 1}-{have[-1] + 1}) does not overlap the "
+            f"daily climate's hydrological years {run.years[0]}-{run.years[-1]}"
+        )
+    return obs, years
+
+
 @utils.entity_task(log, writes=["mb_calib"])
 def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_wgms: bool = True,
                       ref_years: tuple[int, int] | None = None, geodetic=None, stakes_csv=None,
@@ -77,7 +109,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     the dict written to ``mb_calib_glaunti_<variant>.json``.
     """
     from .calibration_objective import Objective, apply_parameters
-    from .massbalance import GlaUnTIMassBalance, calibration_filesuffix
+    from .massbalance import GlaUnTIMassBalance
 
     variant = str(get_param("glaunti_variant", variant)).upper()
     if variant == "B":
@@ -85,22 +117,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
                             variant=variant, temp_bias=0.0, prcp_fac=1.0)
     run = mb._run
-    obs = Observations()
-    if use_wgms:
-        from_wgms(gdir, obs, ref_years)
-    if geodetic is not None:
-        from_geodetic(gdir, obs, geodetic)
-    if stakes_csv is not None:
-        from_stakes(gdir, obs, stakes_csv, run.grid, run.start_month)
-    if obs.count() == 0:
-        raise ValueError(f"{gdir.rgi_id}: no calibration data (WGMS, geodetic or stakes) was found or given")
-    years = sorted(y for y in obs.years() if y in run.years and y != run.partial_year)
-    if not years:
-        have = sorted(obs.years())
-        raise ValueError(
-            f"{gdir.rgi_id}: the calibration data ({have[0] + 1}-{have[-1] + 1}) does not overlap the "
-            f"daily climate's hydrological years {run.years[0]}-{run.years[-1]}"
-        )
+    obs, years = calibration_data(gdir, run, use_wgms, ref_years, geodetic, stakes_csv)
     seasonal = bool(obs.winter or obs.summer or (obs.stakes is not None and len(obs.stakes)))
     if parameters is None:
         parameters = ("temp_bias", "prcp_fac") if seasonal else ("temp_bias",)
@@ -118,15 +135,34 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     fitted = apply_parameters(run.model, parameters, theta)
     misfit = objective.misfit(theta)
 
+    return write_calibration(gdir, variant, fitted, list(parameters), obs.sources, years, misfit,
+                             history, default_melt_f=mb.melt_f)
+
+
+def write_calibration(gdir, variant: str, fitted, parameters: list, sources: list, years,
+                      misfit: dict, history, default_melt_f: float, notes: str = "") -> dict:
+    """Write a calibration to the glacier directory, where the MB model finds it.
+
+    ``mb_calib_glaunti_<variant>.json`` gets the fitted temperature bias, precipitation
+    factor, the data used and the misfits; when the TI parameters were fitted (``'ti'`` in
+    ``parameters``) the model goes to ``glaunti_weights_<variant>.npz`` and the JSON names
+    it (``weights_file``), so :class:`~.massbalance.GlaUnTIMassBalance` loads it by default.
+
+    Returns
+    -------
+    the dict written.
+    """
+    from .massbalance import calibration_filesuffix
+
     out = {
         "rgi_id": gdir.rgi_id,
         "mb_model_class": "GlaUnTIMassBalance",
         "variant": variant,
         "temp_bias": fitted.temp_bias,
         "prcp_fac": fitted.prcp_fac,
-        "melt_f": mb.melt_f,
+        "melt_f": default_melt_f,
         "calibrated_parameters": list(parameters),
-        "data": obs.sources,
+        "data": list(sources),
         "hydro_years": [int(years[0]), int(years[-1])],
         "misfit_m_we": misfit,
         "loss_history": [float(v) for v in history],
@@ -135,7 +171,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
         from ..weights import save_model
 
         path = gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}")
-        save_model(fitted.model, path, notes=f"fine-tuned on {gdir.rgi_id} by glaunti_calibrate")
+        save_model(fitted.model, path, notes=notes or f"fine-tuned on {gdir.rgi_id} by glaunti_calibrate")
         out["weights_file"] = os.path.basename(path)
         out["melt_f"] = float(math.exp(float(fitted.model.ti.ddf_snow_log))) * 1000.0
     gdir.write_json(out, "mb_calib", filesuffix=calibration_filesuffix(variant))

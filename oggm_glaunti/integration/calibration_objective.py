@@ -28,6 +28,11 @@ LOG_PRCP_FAC_PRIOR_SD = 1.0
 PRIOR_WEIGHT = 1e-3  # weak: keeps the fit defined where data cannot
 
 
+#: The stored (unconstrained) values of the TI prior, computed once outside any trace.
+_TI_PRIOR_STORED = np.asarray([float(getattr(prior_parameters(), n)) for n in TRAINABLE_NAMES],
+                              np.float32)
+
+
 class Fitted(NamedTuple):
     model: object
     temp_bias: float
@@ -186,8 +191,7 @@ class Objective:
         if "prcp_fac" in p:
             total = total + PRIOR_WEIGHT * (p["prcp_fac"] / LOG_PRCP_FAC_PRIOR_SD) ** 2
         if "ti" in p:
-            prior = prior_parameters()
-            ref = jnp.asarray([float(getattr(prior, n)) for n in TRAINABLE_NAMES])
+            ref = jnp.asarray(_TI_PRIOR_STORED)
             total = total + TI_PRIOR_WEIGHT * jnp.sum(((p["ti"] - ref) / ref) ** 2)
         return total
 
@@ -207,6 +211,10 @@ class Objective:
         return jax.value_and_grad(loss)
 
     # --- fitting -----------------------------------------------------------------------
+    def value_and_grad(self, theta):
+        """Loss and gradient at ``theta`` (forward mode: cheap for a few parameters)."""
+        return self._value_and_grad(theta)
+
     def minimise(self, max_steps: int, tolerance: float, progress: bool = False):
         theta = jnp.asarray(initial_theta(self.model, self.parameters))
         optimiser = optax.lbfgs()

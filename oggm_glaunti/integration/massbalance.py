@@ -87,7 +87,9 @@ class GlaUnTIMassBalance(MassBalanceModel):
     variant : str
         'A', 'B', 'C' or 'D' (default ``cfg.PARAMS['glaunti_variant']``, 'D').
     weights : path, optional
-        weights in this package's format (e.g. a fine-tuned model); default published.
+        weights in this package's format (e.g. a fine-tuned model); default: the weights
+        fitted to this glacier by ``glaunti_calibrate(parameters=['ti'])`` or the regional
+        calibration if any, else the published ones.
     melt_f, temp_bias, prcp_fac : float, optional
         see the module docstring.
     bias : float
@@ -110,6 +112,9 @@ class GlaUnTIMassBalance(MassBalanceModel):
         calib = _calibrated(gdir, self.variant)
         self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
         self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
+        if weights is None and calib.get("weights_file"):  # TI parameters fitted to this glacier
+            weights = os.path.join(gdir.dir, calib["weights_file"])
+        self.weights_file = None if weights is None else os.fspath(weights)
         model = load_variant(self.variant, weights)
         default_melt_f = float(np.exp(model.ti.ddf_snow_log)) * 1000 if hasattr(model, "ti") else np.nan
         self.melt_f = float(melt_f if melt_f is not None else calib.get("melt_f", default_melt_f))

@@ -45,9 +45,18 @@ class Observations:
         return n + (0 if self.stakes is None else len(self.stakes))
 
 
-def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> None:
-    """Add the glacier's WGMS balances (``gdir.get_ref_mb_data()``), mm w.e. -> m w.e."""
-    df = gdir.get_ref_mb_data()
+def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> bool:
+    """Add the glacier's WGMS balances (``gdir.get_ref_mb_data()``), mm w.e. -> m w.e.
+
+    Returns False (adding nothing) when the glacier is not one of OGGM's WGMS reference
+    glaciers.
+    """
+    try:
+        df = gdir.get_ref_mb_data()
+    except RuntimeError as exc:
+        if "reference glacier" not in str(exc):
+            raise
+        return False
     if ref_years is not None:
         df = df.loc[ref_years[0]:ref_years[1]]
     for column, target in (("ANNUAL_BALANCE", obs.annual), ("WINTER_BALANCE", obs.winter),
@@ -56,6 +65,7 @@ def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> Non
             for year, value in df[column].dropna().items():
                 target[int(year) - 1] = float(value) / 1000.0
     obs.sources.append(f"WGMS ({len(df)} years)")
+    return True
 
 
 def from_geodetic(gdir, obs: Observations, geodetic) -> None:

@@ -101,13 +101,16 @@ def _check_sample_folder(path: Path) -> None:
 def _link_into_oggm_cache(sample_dir: Path, cache_dir: Path) -> None:
     """Make ``sample_dir`` visible at ``cache_dir/<its name>``, where OGGM looks.
 
-    A symbolic link is created when nothing is there (or a stale link); an
-    existing folder is left alone.
+    A symbolic link is created when nothing is there; an existing link is
+    re-pointed when it leads elsewhere (the variable named a copy that has
+    moved, or another checkout); a real folder (OGGM's own download) is left
+    alone.
     """
     target = cache_dir / sample_dir.name
-    if target.is_symlink() and not target.exists():
-        target.unlink()  # stale link to a copy that moved
-    if target.exists():
+    if target.is_symlink():
+        if target.exists() and target.resolve() == sample_dir.resolve():
+            return
+    elif target.exists():
         return
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = cache_dir / f'.{sample_dir.name}.{os.getpid()}.link'

@@ -33,6 +33,7 @@ __all__ = [
 
 #: Temperature lapse rate of the downscaling (degC per m, spec section 1).
 LAPSE_RATE = -0.0060
+#: The columns of ``index.csv`` (as the published index).
 INDEX_COLUMNS = ("name", "wgms_name", "fold", "region", "max_year", "height", "width")
 #: Month and day on which a hydrological year without observed dates begins (and the
 #: previous one ends): 1 October, the northern-hemisphere glaciological year.

@@ -19,6 +19,7 @@ import numpy as np
 from ..core.forcing import YearForcing, year_forcing
 from ..core.plan import MAX_DAYS_PER_YEAR
 
+#: The season names of observations, targets and scores, in this order.
 SEASONS = ("annual", "winter", "summer")
 
 

@@ -62,11 +62,18 @@ def pretrained_path(variant: str) -> Path:
     else:
         import pooch  # imported here: only the download path needs it
 
-        path = Path(pooch.retrieve(
-            UPSTREAM_URL.format(name=name), known_hash=f"sha256:{SHA256[v]}",
-            fname=f"{UPSTREAM_COMMIT[:8]}-{name}", path=pooch.os_cache("oggm-glaunti"),
-            progressbar=False,
-        ))
+        url = UPSTREAM_URL.format(name=name)
+        try:
+            path = Path(pooch.retrieve(
+                url, known_hash=f"sha256:{SHA256[v]}",
+                fname=f"{UPSTREAM_COMMIT[:8]}-{name}", path=pooch.os_cache("oggm-glaunti"),
+                progressbar=False,
+            ))
+        except (OSError, ValueError) as exc:  # requests' errors are OSErrors; pooch's hash check a ValueError
+            raise WeightsError(
+                f"could not download the published variant {v} weights from {url} ({exc}); on a "
+                f"machine without network, set {WEIGHTS_DIR_ENV} to a folder holding {name}"
+            ) from exc
     digest = sha256_of(path)
     if digest != SHA256[v]:
         raise WeightsError(

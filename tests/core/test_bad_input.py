@@ -88,6 +88,18 @@ def test_missing_file_in_weights_dir(tmp_path, monkeypatch):
         load_pretrained("D")
 
 
+def test_failed_download_names_the_offline_variable(monkeypatch):
+    import pooch
+
+    def no_network(*args, **kwargs):
+        raise ConnectionError("Failed to resolve 'github.com'")
+
+    monkeypatch.delenv(WEIGHTS_DIR_ENV, raising=False)
+    monkeypatch.setattr(pooch, "retrieve", no_network)
+    with pytest.raises(WeightsError, match=rf"could not download .* set {WEIGHTS_DIR_ENV}"):
+        load_pretrained("B")
+
+
 def test_wrong_variant_for_file(reference_dir):
     with pytest.raises(WeightsError, match=r"expected 9 arrays for variant A, found 56"):
         read_published(reference_dir / "params" / "c.eqx", "A")
