@@ -91,6 +91,11 @@ calibrated on the same WGMS series. Units: mm w.e. per year (bias = modelled - o
 
 {figure_lines}
 
+The MB-elevation figure shows where the models depart from the WGMS profiles. With the
+published weights GlaUnTI's corrector flattens the balance on the lowest part of the tongue;
+the calibrated temperature bias compensates glacier-wide (see the documentation's
+Limitations page).
+
 Files: `glaunti_gridded_smb.nc` (SMB and corrections on the GlaUnTI grid),
 `model_diagnostics_*.nc` (the projections), `specific_mb.csv` (the yearly comparison),
 `results.json` (every number above). Run time: {minutes:.1f} minutes.
