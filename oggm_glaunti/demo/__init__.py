@@ -48,9 +48,12 @@ def run_demo(output: str | Path, variant: str = "D", working_dir: str | Path | N
     temporary = None if working_dir is not None else tempfile.mkdtemp(prefix="glaunti-demo-")
     bar = tqdm(total=N_STEPS, disable=not progress, unit="step", bar_format="{l_bar}{bar:20}{r_bar}")
 
+    steps_started = []  # a disabled tqdm keeps no description, so count here
+
     def step(name: str) -> None:
-        if bar.n or bar.desc:
+        if steps_started:
             bar.update(1)
+        steps_started.append(name)
         bar.set_description_str(name[:90])
 
     try:
