@@ -104,6 +104,7 @@ def main() -> None:
             run(f"GlaUnTI_{variant}{member[len(SUFFIX):]}", GlaUnTIMassBalance, member)
 
     table = pd.DataFrame(volumes)
+    table.index = table.index.astype(int)  # OGGM's time axis is float years
     table.index.name = "year"
     table.to_csv(out / "gcm_projection.csv", float_format="%.5f")
     first, last = table.index[0], table.index[-1]
