@@ -53,3 +53,12 @@ def format_table(rows: dict[str, dict[str, float]], first_header: str = "", digi
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def json_safe(value):
+    """``value`` with every non-finite float (nested in dicts) as None, for standard JSON."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import xarray as xr
 
-from ..metrics import format_table, skill
+from ..metrics import format_table, json_safe, skill
 from .workflow import GLAUNTI, HISTORICAL_YEARS, MONTHLY_TI, PROJECTION_YEARS, DemoRun
 
 SEASON_COLUMNS = {"annual": ("observed", ""), "winter": ("observed_winter", "_winter"),
@@ -42,19 +41,11 @@ def projection_summary(run: DemoRun) -> dict[str, dict[str, float]]:
     return out
 
 
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -> Path:
     """Write ``report.md`` and ``results.json`` in ``out``; returns the report's path."""
     scores = comparison(run)
     projections = projection_summary(run)
-    (out / "results.json").write_text(json.dumps(_json_safe({
+    (out / "results.json").write_text(json.dumps(json_safe({
         "glacier": run.gdir.rgi_id, "variant": run.variant, "historical_years": HISTORICAL_YEARS,
         "projection_years": PROJECTION_YEARS, "units": "mm w.e. per year",
         "calibration": {k: v for k, v in run.calibration.items() if isinstance(v, (int, float, str))},

@@ -12,6 +12,8 @@ import argparse
 import json
 import os
 
+from ..metrics import json_safe
+
 
 
 class _FORMATTER(argparse.HelpFormatter):
@@ -165,7 +167,7 @@ def run_finetune(args: argparse.Namespace) -> int:
     result.save(args.output, notes=f"fine-tuned on {args.glacier}")
     summary_path = os.path.splitext(args.output)[0] + ".json"
     with open(summary_path, "w") as f:
-        json.dump(_no_nan(result.summary()), f, indent=1)
+        json.dump(json_safe(result.summary()), f, indent=1)
     val = "-" if result.val_error is None else f"{result.initial_val_error:.4g} -> {result.val_error:.4g}"
     print(f"{args.glacier}: training error {result.initial_train_error:.4g} -> "
           f"{result.train_error:.4g}, validation error {val}")
@@ -197,9 +199,3 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result.plot(os.path.join(args.output, "scatter.png"), title=label)
     print(f"{label} on {len(glaciers)} glacier(s)\n{result.table()}\nresults in {args.output}")
     return 0
-
-
-def _no_nan(tree):
-    if isinstance(tree, dict):
-        return {k: _no_nan(v) for k, v in tree.items()}
-    return None if isinstance(tree, float) and tree != tree else tree

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from ..core.forcing import YearForcing
 from ..core.models import Model
 from ..core.sequence import run_years
-from ..metrics import SCORES, format_table, skill
+from ..metrics import SCORES, format_table, json_safe, skill
 from .gradients import start_state
 from .losses import outline_mean, season_smb
 from .records import SEASONS, GlacierData
@@ -144,8 +144,8 @@ class Evaluation:
         return format_table(rows, "pooled (m w.e.)", digits)
 
     def to_dict(self) -> dict:
-        return {"scores": list(SCORES), "pooled": _clean(self.pooled),
-                "per_glacier": _clean(self.per_glacier)}
+        return {"scores": list(SCORES), "pooled": json_safe(self.pooled),
+                "per_glacier": json_safe(self.per_glacier)}
 
     def write_json(self, path: str | os.PathLike) -> None:
         with open(path, "w") as f:
@@ -156,13 +156,6 @@ class Evaluation:
         from .plots import scatter_plot  # matplotlib only when plotting
 
         scatter_plot(self.pairs, self.pooled, path, title)
-
-
-def _clean(tree):
-    """NaN -> None so that the JSON is standard."""
-    if isinstance(tree, dict):
-        return {k: _clean(v) for k, v in tree.items()}
-    return None if isinstance(tree, float) and not np.isfinite(tree) else tree
 
 
 def evaluate(model: Model, glaciers: Sequence[GlacierData], spinup_years: int = 5,
