@@ -16,10 +16,9 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from ..core import MAX_DAYS_PER_YEAR, GlaUnTIModel, TRAINABLE_NAMES, YearForcing, run_ti, year_forcing
-from ..core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
+from ..core import GlaUnTIModel, TRAINABLE_NAMES, run_ti
 from ..core.parameters import prior_parameters
-from .grid_run import GridRun, adjusted_model
+from .grid_run import GridRun, adjusted_model, grid_year
 from .params import get_param
 
 TI_PRIOR_WEIGHT = 0.1  # the paper's TI prior regulariser
@@ -91,30 +90,19 @@ class Objective:
     # --- inputs ------------------------------------------------------------------------
     def _build_inputs(self, end_month: int):
         run, grid = self.run, self.run.grid
-        ts, ps, plans, members, dates = [], [], [], [], []
-        for y in self.hydro:
-            w = run.window(y)
-            t, p = run.climate_window(y, self._neutral())
-            split = int((np.datetime64(f"{y + 1:04d}-{end_month:02d}-01") - w.begin).astype(int))
-            one = year_forcing(t[:, None, None], p[:, None, None], w.begin, split=split,
-                               n_days=MAX_DAYS_PER_YEAR)
-            ts.append(one.temperature[:, 0, 0])
-            ps.append(one.precipitation[:, 0, 0])
-            plans.append(one.plan)
-            members.append(one.month_membership)
-            dates.append(w.begin + one.plan.day_index)
-        self.t = jnp.asarray(np.stack(ts))
-        self.p = jnp.asarray(np.stack(ps))
-        self.plan = jax.tree_util.tree_map(lambda *a: jnp.asarray(np.stack(a)), *plans)
-        self.membership = jnp.asarray(np.stack(members))
-        self.offset = jnp.asarray(run.lapse_rate * (grid.elevation - run.climate.ref_hgt), jnp.float32)
-        facies = grid.facies if grid.facies is not None else np.full(
-            (N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
-        self.static = (jnp.asarray(grid.outline), jnp.asarray(grid.elevation),
-                       jnp.asarray(grid.elevation_std), jnp.asarray(facies))
+
+        def winter_end(y, w):
+            return int((np.datetime64(f"{y + 1:04d}-{end_month:02d}-01") - w.begin).astype(int))
+
+        ref = run.reference_years(self.hydro, self._neutral(), split_of=winter_end)
+        self.t = jnp.asarray(ref.temperature)
+        self.p = jnp.asarray(ref.precipitation)
+        self.plan = jax.tree_util.tree_map(jnp.asarray, ref.plan)
+        self.membership = jnp.asarray(ref.membership)
+        dates = ref.begin[:, None] + np.asarray(ref.plan.day_index)
         stakes = self.obs.stakes
         if stakes is not None and len(stakes):
-            steps = np.stack(dates)  # (Y, n_steps) datetime64
+            steps = dates  # (Y, n_steps) datetime64
             active = np.asarray(self.plan.active)
             d0 = stakes["date0"].values.astype("datetime64[D]")
             d1 = stakes["date1"].values.astype("datetime64[D]")
@@ -138,14 +126,13 @@ class Objective:
         model = self.model if "ti" not in p else _with_ti(self.model, p["ti"])
         temp_bias = p.get("temp_bias", 0.0)
         prcp_fac = jnp.exp(p.get("prcp_fac", 0.0))
-        outline, elevation, std, facies = self.static
+        outline = jnp.asarray(self.run.static[0])
         cells = outline.shape
 
         def body(state, xs):
             t, pr, plan, membership, stake_w = xs
-            temperature = (t + temp_bias)[:, None, None] + self.offset
-            precipitation = jnp.broadcast_to((pr * prcp_fac)[:, None, None], temperature.shape)
-            year = YearForcing(temperature, precipitation, plan, membership, outline, elevation, std, facies)
+            year = grid_year(t + temp_bias, pr * prcp_fac, plan, membership, self.run.offset, self.run.static)
+            temperature, precipitation = year.temperature, year.precipitation
             values = model.ti.constrained()
             if isinstance(model, GlaUnTIModel):
                 corrections, _ = model.corrections(year, state)

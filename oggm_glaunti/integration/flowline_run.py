@@ -20,13 +20,61 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import MAX_DAYS_PER_YEAR, GlaUnTIModel, GRUModel, make_day_plan, run_ti
+from ..core import DayPlan, GRUBaseline, GRUModel, run_ti
 from ..core.ti import forcing_terms
-from .grid_run import Adjustments, GridRun, adjusted_model
+from .grid_run import Adjustments, GridRun
 
 #: Flowline point counts are padded up to a multiple of this, so that flowlines of other
 #: lengths reuse the compiled point run.
 POINT_BUCKET = 64
+
+
+class ElevationBands(NamedTuple):
+    """Glacier cells grouped in elevation bands (see the module docstring).
+
+    Attributes
+    ----------
+    cells : (n_cells,) int
+        flat indices of the glacier cells (outline > 0).
+    averaging : (n_bands, n_cells)
+        outline weights of each band's mean, rows summing to 1.
+    centre : (n_bands,)
+        outline-weighted mean elevation of each band, increasing.
+    """
+
+    cells: np.ndarray
+    averaging: np.ndarray
+    centre: np.ndarray
+
+
+def elevation_bands(elevation: np.ndarray, outline: np.ndarray, band_dz: float) -> ElevationBands:
+    """Bands of ``band_dz`` metres over the glacier cells of the grid (empty bands dropped)."""
+    on = (outline > 0).ravel()
+    z = elevation.ravel()[on].astype(np.float64)
+    w = outline.ravel()[on].astype(np.float64)
+    band = np.floor((z - z.min()) / band_dz).astype(int)
+    _, band = np.unique(band, return_inverse=True)
+    averaging = np.zeros((band.max() + 1, len(z)))
+    averaging[band, np.arange(len(z))] = w
+    averaging /= averaging.sum(1, keepdims=True)
+    return ElevationBands(np.flatnonzero(on), averaging, averaging @ z)
+
+
+def band_means(field: np.ndarray, bands: ElevationBands) -> np.ndarray:
+    """Band means of a grid field ``(*lead, H, W)``: ``(*lead, n_bands)``."""
+    flat = field.reshape(field.shape[: field.ndim - 2] + (-1,))[..., bands.cells]
+    return flat @ bands.averaging.T
+
+
+def to_points(means: np.ndarray, centre: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Linear interpolation of band means ``(*lead, n_bands)`` to ``heights`` (clamped at
+    the highest and lowest band, like ``np.interp``): ``(*lead, n_points)``."""
+    if len(centre) == 1:
+        return np.repeat(means, len(heights), axis=-1)
+    x = np.clip(heights, centre[0], centre[-1])
+    i = np.clip(np.searchsorted(centre, x, side="right") - 1, 0, len(centre) - 2)
+    frac = (x - centre[i]) / (centre[i + 1] - centre[i])
+    return means[..., i] * (1.0 - frac) + means[..., i + 1] * frac
 
 
 def map_by_elevation(field: np.ndarray, elevation: np.ndarray, outline: np.ndarray,
@@ -35,21 +83,8 @@ def map_by_elevation(field: np.ndarray, elevation: np.ndarray, outline: np.ndarr
 
     Returns ``(*lead, n_points)``.
     """
-    on = outline > 0
-    z = elevation[on]
-    w = outline[on]
-    values = field.reshape(field.shape[: field.ndim - 2] + (-1,))[..., on.ravel()]
-    band = np.floor((z - z.min()) / band_dz).astype(int)
-    n_bands = band.max() + 1
-    weight = np.bincount(band, weights=w, minlength=n_bands)
-    used = weight > 0
-    centre = (np.bincount(band, weights=w * z, minlength=n_bands)[used] / weight[used])
-    flat = values.reshape(-1, values.shape[-1])
-    out = np.empty((flat.shape[0], len(heights)))
-    for i, row in enumerate(flat):
-        means = np.bincount(band, weights=w * row, minlength=n_bands)[used] / weight[used]
-        out[i] = np.interp(heights, centre, means)
-    return out.reshape(field.shape[: field.ndim - 2] + (len(heights),))
+    bands = elevation_bands(elevation, outline, band_dz)
+    return to_points(band_means(field, bands), bands.centre, np.asarray(heights, np.float64))
 
 
 class PointSeries(NamedTuple):
@@ -78,24 +113,73 @@ class PointSeries(NamedTuple):
     accumulation: np.ndarray | None = None
 
 
+class PointYear(NamedTuple):
+    """What the points need of one hydrological year, independent of their heights.
+
+    Attributes
+    ----------
+    state : (n_bands,) or (16, n_bands)
+        band means of the grid's start state (SWE, or the GRU's hidden state).
+    corrections : (5, n_bands) or None
+        band means of the corrections (None for A and B).
+    temperature, precipitation : (MAX_DAYS_PER_YEAR,) float32
+        daily climate at the reference height.
+    plan : DayPlan
+        the year's day plan (JAX arrays, padded to MAX_DAYS_PER_YEAR + 1 steps).
+    dates : (n_steps,) datetime64
+        the calendar date each step counts towards (the 1 January that closes a winter
+        period counts towards the old year).
+    """
+
+    state: np.ndarray
+    corrections: np.ndarray | None
+    temperature: np.ndarray
+    precipitation: np.ndarray
+    plan: DayPlan
+    dates: np.ndarray
+
+
+def point_year(run: GridRun, hy: int, adj: Adjustments, bands: ElevationBands) -> PointYear:
+    """Summarise hydrological year ``hy`` of the grid run for :func:`point_calendar_year`."""
+    out = run.year(hy, adj)
+    start = out.start_state
+    state = band_means(np.moveaxis(start, -1, 0) if start.ndim == 3 else start, bands)
+    corrections = None if out.corrections is None else band_means(out.corrections, bands)
+    ref = run.reference_years([hy], adj)
+    plan = jax.tree_util.tree_map(lambda a: a[0], ref.plan)
+    dates = ref.begin[0] + plan.day_index
+    w = run.window(hy)
+    if w.split is not None:  # 1 January closing the first period belongs to the old year
+        closing = np.flatnonzero(plan.active & (plan.period == 0))[-1]
+        dates[closing] -= 1
+    return PointYear(state, corrections, ref.temperature[0], ref.precipitation[0],
+                     jax.tree_util.tree_map(jnp.asarray, plan), dates)
+
+
 @eqx.filter_jit
 def _run_points(model, corrections, temperature, precipitation, plan, state):
-    if isinstance(model, GRUModel):
-        res = model.gru.run(temperature, precipitation, plan, state, True, daily=True)
-        t = temperature[plan.day_index]
-        p = precipitation[plan.day_index]
-        return res.daily, res.final_state, t, jnp.maximum(t, 0.0), p, p * (t < 0)
-    values = model.ti.constrained()
-    if corrections is not None:
-        values = values.corrected(corrections)
-    res = run_ti(values, temperature, precipitation, plan, state, daily=True)
-    t = temperature[plan.day_index]
-    p = precipitation[plan.day_index]
-    terms = forcing_terms(values, t, p)
-    # The model's own precipitation factor applies to rain and snow alike: OGGM's hydro
-    # output takes liquid = prcp - prcpsol.
-    return (res.daily, res.final_state, t, terms.potential_melt / values.ddf_snow,
-            p * values.prec_scale, terms.accumulation)
+    """Run consecutive hydrological years (leading axis of every input but ``state``)."""
+    if isinstance(model, GRUBaseline):
+        def year(h, x):
+            _, t, p, pl = x
+            res = model.run(t, p, pl, h, True, daily=True)
+            t, p = t[pl.day_index], p[pl.day_index]
+            return res.final_state, (res.daily, t, jnp.maximum(t, 0.0), p, p * (t < 0))
+    else:
+        def year(swe, x):
+            corr, t, p, pl = x
+            values = model.constrained()
+            if corr is not None:
+                values = values.corrected(corr)
+            res = run_ti(values, t, p, pl, swe, daily=True)
+            t, p = t[pl.day_index], p[pl.day_index]
+            terms = forcing_terms(values, t, p)
+            # The model's own precipitation factor applies to rain and snow alike: OGGM's
+            # hydro output takes liquid = prcp - prcpsol.
+            return res.final_state, (res.daily, t, terms.potential_melt / values.ddf_snow,
+                                     p * values.prec_scale, terms.accumulation)
+
+    return jax.lax.scan(year, state, (corrections, temperature, precipitation, plan))[1]
 
 
 def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
@@ -105,50 +189,40 @@ def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
 
 
 def point_calendar_year(run: GridRun, heights: np.ndarray, year: int, adj: Adjustments,
-                        band_dz: float) -> PointSeries:
-    """Run the points at ``heights`` through the hydrological years overlapping ``year``."""
+                        summaries: dict[int, PointYear], bands: ElevationBands) -> PointSeries:
+    """Run the points at ``heights`` through the hydrological years overlapping ``year``.
+
+    ``summaries`` caches :func:`point_year` per hydrological year (the caller keeps one per
+    set of adjustments); ``bands`` are the grid's elevation bands.
+    """
     n = len(heights)
     n_pad = max(POINT_BUCKET, -(-n // POINT_BUCKET) * POINT_BUCKET)
     h = _pad(np.asarray(heights, np.float64), n_pad)
     hydro = [year] if run.start_month == 1 else [year - 1, year]
-    model = adjusted_model(run.model, adj.melt_f)
-    grid = run.grid
-    state = None
-    chunks = []
-    for i, hy in enumerate(hydro):
-        out = run.year(hy, adj)
-        if state is None:
-            state = map_by_elevation(np.moveaxis(out.start_state, -1, 0) if out.start_state.ndim == 3
-                                     else out.start_state, grid.elevation, grid.outline, h, band_dz)
-            if out.start_state.ndim == 3:
-                state = np.moveaxis(state, 0, -1)
-        corrections = None
-        if out.corrections is not None:
-            corrections = jnp.asarray(map_by_elevation(out.corrections, grid.elevation, grid.outline, h, band_dz),
-                                      jnp.float32)
-        w = run.window(hy)
-        t, p = run.climate_window(hy, adj)
-        temperature = (t[:, None] + run.lapse_rate * (h[None] - run.climate.ref_hgt)).astype(np.float32)
-        precipitation = np.broadcast_to(p[:, None], temperature.shape).astype(np.float32)
-        temperature = _pad(temperature, MAX_DAYS_PER_YEAR, axis=0)
-        precipitation = _pad(precipitation, MAX_DAYS_PER_YEAR, axis=0)
-        plan = make_day_plan(w.n_days, w.split, n_steps=MAX_DAYS_PER_YEAR + 1, open_end=w.open_end)
-        daily, state, tt, tpos, pp, acc = _run_points(
-            model, corrections, temperature, precipitation, jax.tree_util.tree_map(jnp.asarray, plan),
-            jnp.asarray(state, jnp.float32))
-        dates = w.begin + plan.day_index
-        attributed = dates.copy()
-        if w.split is not None:  # 1 January closing the first period belongs to the old year
-            closing = np.flatnonzero(plan.active & (plan.period == 0))[-1]
-            attributed[closing] -= 1
-        in_year = plan.active & (attributed.astype("datetime64[Y]").astype(int) + 1970 == year)
-        month = np.where(in_year, attributed.astype("datetime64[M]").astype(int) % 12 + 1, 0)
-        chunks.append((month, np.asarray(daily), plan.weight, np.asarray(tt), np.asarray(tpos),
-                       np.asarray(pp), np.asarray(acc)))
-    cat = [np.concatenate(parts) for parts in zip(*chunks)]
-    keep = cat[0] > 0
-    month = cat[0][keep]
-    series = [c[keep][:, :n].astype(np.float64) for c in cat[1:2]]
-    weight = cat[2][keep].astype(np.float64)
-    clim = [c[keep][:, :n].astype(np.float64) for c in cat[3:]]
-    return PointSeries(month, series[0], weight, *clim)
+    for hy in hydro:
+        if hy not in summaries:
+            summaries[hy] = point_year(run, hy, adj, bands)
+    years = [summaries[hy] for hy in hydro]
+    state = to_points(years[0].state, bands.centre, h)
+    if state.ndim == 2:  # GRU hidden state (16, n) -> (n, 16)
+        state = state.T
+    corrections = None
+    if years[0].corrections is not None:
+        corrections = np.stack([to_points(y.corrections, bands.centre, h) for y in years]).astype(np.float32)
+    offset = (run.lapse_rate * (h - run.climate.ref_hgt)).astype(np.float32)
+    temperature = np.stack([y.temperature[:, None] + offset for y in years])
+    precipitation = np.broadcast_to(np.stack([y.precipitation for y in years])[:, :, None], temperature.shape)
+    plan = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[y.plan for y in years])
+    params = run.model.gru if isinstance(run.model, GRUModel) else run.model_for(adj).ti
+    daily, tt, tpos, pp, acc = _run_points(params, corrections, temperature, np.ascontiguousarray(precipitation),
+                                           plan, jnp.asarray(state, jnp.float32))
+    dates = np.concatenate([y.dates for y in years])
+    active = np.concatenate([np.asarray(y.plan.active) for y in years])
+    in_year = active & (dates.astype("datetime64[Y]").astype(int) + 1970 == year)
+    month = dates[in_year].astype("datetime64[M]").astype(int) % 12 + 1
+    weight = np.concatenate([np.asarray(y.plan.weight) for y in years])[in_year].astype(np.float64)
+
+    def kept(a):
+        return np.asarray(a).reshape(-1, n_pad)[in_year][:, :n].astype(np.float64)
+
+    return PointSeries(month, kept(daily), weight, kept(tt), kept(tpos), kept(pp), kept(acc))

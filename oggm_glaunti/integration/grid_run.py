@@ -8,7 +8,13 @@ multiples of ``segment_years``, e.g. 1950-1959). Each segment starts from a fres
 spin-up; where the record starts later, its first year is repeated) and carries the state
 through its years. The state entering any year therefore depends only on the year and the
 parameters - never on which years were asked for before - while within a segment it is
-carried exactly. Results are cached per (parameters, segment).
+carried exactly.
+
+A segment runs as one compiled call (a scan over its years; shorter segments at the ends
+of the record skip their padding years), compiled once per model and grid shape. Its
+results are cached process-wide (:mod:`.grid_cache`) under a fingerprint of the weights,
+the climate, the grid, the adjustments and the state rule, so new MB model instances on
+the same glacier reuse them.
 
 Each hydrological year is split into two periods at 1 January (unless it starts then), so
 calendar-year SMB is the second period of one hydrological year plus the first of the next.
@@ -21,12 +27,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import MAX_DAYS_PER_YEAR, TIModel, GlaUnTIModel, run_year, year_forcing
+from ..core import MAX_DAYS_PER_YEAR, DayPlan, TIModel, GlaUnTIModel, YearForcing, run_year, year_forcing
+from ..core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
 from ..core.models import Model
+from ..core.validation import check_year_inputs
 from .glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
+from .grid_cache import GRID_SEGMENTS, fingerprint
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,70 @@ class YearWindow(NamedTuple):
     open_end: bool = False
 
 
+class ReferenceYears(NamedTuple):
+    """Years of climate at the reference height, padded to a common length and stacked.
+
+    Attributes
+    ----------
+    temperature, precipitation : (n_years, MAX_DAYS_PER_YEAR) float32
+        degC and m w.e. per day.
+    plan : DayPlan
+        the years' day plans, stacked.
+    membership : (n_years, MAX_DAYS_PER_YEAR, n_months)
+        one-hot calendar month of each day.
+    begin : (n_years,) datetime64
+        first date of each year.
+    """
+
+    temperature: np.ndarray
+    precipitation: np.ndarray
+    plan: DayPlan
+    membership: np.ndarray
+    begin: np.ndarray
+
+
+def grid_year(temperature, precipitation, plan, membership, offset, static) -> YearForcing:
+    """One year's forcing on the grid from reference-height series: the temperature
+    follows each cell's elevation through ``offset`` (degC), precipitation is uniform."""
+    t = jnp.asarray(temperature)[:, None, None] + offset
+    p = jnp.broadcast_to(jnp.asarray(precipitation)[:, None, None], t.shape)
+    return YearForcing(t, p, plan, membership, *static)
+
+
+@eqx.filter_jit
+def _run_segment_years(model, inputs, active, offset, static):
+    """Run the stacked years of a segment from a fresh state; inactive years are skipped.
+
+    Returns the start state, corrections (or an empty array) and period SMB of each year,
+    and the state after the last active year.
+    """
+    cells = offset.shape
+
+    def year(state, x, carried):
+        res = model.run_year(grid_year(*x, offset, static), state, carried)
+        corrections = jnp.zeros((0,)) if res.corrections is None else res.corrections
+        return res.final_state, corrections, res.period_smb
+
+    def body(carry, xs):
+        state, index = carry
+        x, on = xs
+        shapes = jax.eval_shape(year, state, x, True)
+        skip = lambda s, _x, _c: (s,) + tuple(jnp.zeros(a.shape, a.dtype) for a in shapes[1:])  # noqa: E731
+        new_state, corrections, period = jax.lax.cond(on, year, skip, state, x, index > 0)
+        return (new_state, index + jnp.int32(on)), (state, corrections, period)
+
+    (final, _), outs = jax.lax.scan(body, (model.initial_state(cells), jnp.int32(0)), (inputs, active))
+    return outs, final
+
+
 class GridRun:
-    """Runs and caches a variant on a glacier's model grid (see the module docstring)."""
+    """Runs and caches a variant on a glacier's model grid (see the module docstring).
+
+    ``cache_mb`` bounds the process-wide cache of grid results (0: no caching).
+    """
 
     def __init__(self, model: Model, climate: DailyClimate, grid: ModelGrid, *, start_month: int,
-                 lapse_rate: float, spinup_years: int, segment_years: int):
+                 lapse_rate: float, spinup_years: int, segment_years: int, cache_mb: float = 1024):
         self.model = model
         self.climate = climate
         self.grid = grid
@@ -96,6 +165,8 @@ class GridRun:
         self.lapse_rate = float(lapse_rate)
         self.spinup_years = int(spinup_years)
         self.segment_years = int(segment_years)
+        self.cache_bytes = int(float(cache_mb) * 2**20)
+        self._models: dict = {}
         full = hydro_years_covered(climate, self.start_month)
         if len(full) == 0:
             raise ValueError(
@@ -111,7 +182,24 @@ class GridRun:
         if self.start_month != 1 and climate.dates[-1] >= last_day:
             self.partial_year = int(full[-1] + 1)
         self.years = np.append(full, [] if self.partial_year is None else [self.partial_year]).astype(int)
-        self._cache: dict = {}
+        self.offset = (self.lapse_rate * (grid.elevation - climate.ref_hgt)).astype(np.float32)
+        facies = grid.facies if grid.facies is not None else np.full(
+            (N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
+        self.static = tuple(np.asarray(a, np.float32) for a in
+                            (grid.outline, grid.elevation, grid.elevation_std, facies))
+        no_forcing = np.zeros((1,) + grid.shape, np.float32)
+        check_year_inputs(no_forcing, no_forcing, *self.static)
+        self._identity = fingerprint(
+            *jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)), model.variant,
+            climate.dates.astype(np.int64), climate.temperature, climate.precipitation, climate.ref_hgt,
+            *self.static, self.start_month, self.lapse_rate, self.spinup_years, self.segment_years,
+        )
+
+    def model_for(self, adj: Adjustments) -> Model:
+        """The model under the adjustments' ``melt_f`` (memoised: building it costs)."""
+        if adj.melt_f not in self._models:
+            self._models[adj.melt_f] = adjusted_model(self.model, adj.melt_f)
+        return self._models[adj.melt_f]
 
     def window(self, year: int) -> YearWindow:
         begin = hydro_year_begin(year, self.start_month)
@@ -139,47 +227,62 @@ class GridRun:
         sl = slice(w.first_index, w.first_index + w.n_days)
         return self.climate.temperature[sl] + adj.temp_bias, self.climate.precipitation[sl] * adj.prcp_fac
 
-    def forcing(self, year: int, adj: Adjustments):
-        w = self.window(year)
-        t, p = self.climate_window(year, adj)
-        offset = self.lapse_rate * (self.grid.elevation - self.climate.ref_hgt)
-        temperature = (t[:, None, None] + offset[None]).astype(np.float32)
-        precipitation = np.broadcast_to(p[:, None, None], (w.n_days,) + self.grid.shape).astype(np.float32)
-        return year_forcing(
-            temperature, precipitation, w.begin, split=w.split, outline=self.grid.outline,
-            elevation=self.grid.elevation, elevation_std=self.grid.elevation_std,
-            facies=self.grid.facies, n_days=MAX_DAYS_PER_YEAR, open_end=w.open_end,
-        )
+    def reference_years(self, years, adj: Adjustments, split_of=None) -> ReferenceYears:
+        """The climate of ``years`` at the reference height, stacked (see :class:`ReferenceYears`).
+
+        ``split_of(year, window)`` gives each year's midseason day (default: 1 January).
+        """
+        parts = []
+        for y in years:
+            w = self.window(y)
+            t, p = self.climate_window(y, adj)
+            split = w.split if split_of is None else split_of(y, w)
+            one = year_forcing(t[:, None], p[:, None], w.begin, split=split, n_days=MAX_DAYS_PER_YEAR,
+                               open_end=w.open_end)
+            parts.append((one.temperature[:, 0], one.precipitation[:, 0], one.plan, one.month_membership, w.begin))
+        t, p, plans, membership, begin = zip(*parts)
+        return ReferenceYears(np.stack(t), np.stack(p), jax.tree_util.tree_map(lambda *a: np.stack(a), *plans),
+                              np.stack(membership), np.array(begin))
+
+    def forcing(self, year: int, adj: Adjustments) -> YearForcing:
+        """Year ``year`` on the grid, exactly as the segment runs build it."""
+        ref = self.reference_years([year], adj)
+        return grid_year(ref.temperature[0], ref.precipitation[0],
+                         jax.tree_util.tree_map(lambda a: a[0], ref.plan), ref.membership[0],
+                         self.offset, self.static)
 
     def year(self, year: int, adj: Adjustments) -> YearOutputs:
         """Outputs of hydrological year ``year`` under the adjustments (cached)."""
         self.check_year(year)
         anchor = (year // self.segment_years) * self.segment_years
-        key = (adj, anchor)
-        if key not in self._cache:
-            self._cache[key] = self._run_segment(anchor, adj)
-        return self._cache[key][year]
+        key = (self._identity, adj, anchor)
+        segment = GRID_SEGMENTS.get_or_compute(key, lambda: self._run_segment(anchor, adj), self.cache_bytes)
+        return segment[year]
 
     def _run_segment(self, anchor: int, adj: Adjustments) -> dict[int, YearOutputs]:
-        model = adjusted_model(self.model, adj.melt_f)
+        model = self.model_for(adj)
         members = [y for y in range(anchor, anchor + self.segment_years) if y in self.years]
         spinup = [y for y in range(members[0] - self.spinup_years, members[0]) if y in self.years]
         spinup = [members[0]] * (self.spinup_years - len(spinup)) + spinup
-        state, corrections = None, None
-        for y in spinup:
-            res = run_year(model, self.forcing(y, adj), state=state)
-            state, corrections = res.final_state, res.corrections
+        full = [y for y in members if y != self.partial_year]
+        run_years_ = spinup + full
+        n_slots = self.spinup_years + self.segment_years
+        ref = self.reference_years(run_years_ + [run_years_[-1]] * (n_slots - len(run_years_)), adj)
+        active = np.arange(n_slots) < len(run_years_)
+        inputs = (ref.temperature, ref.precipitation, ref.plan, ref.membership)
+        (starts, corrections, periods), final = _run_segment_years(model, inputs, active, self.offset, self.static)
+        starts, corrections, periods = np.asarray(starts), np.asarray(corrections), np.asarray(periods)
+        has_corrections = corrections.ndim > 2
         outputs = {}
-        for y in members:
-            forcing = self.forcing(y, adj)
-            if state is None:
-                state = model.initial_state(self.grid.shape)
-            reuse = corrections if (y == self.partial_year and corrections is not None) else None
-            res = run_year(model, forcing, state=state, corrections=reuse)
-            corrections = res.corrections
-            outputs[y] = YearOutputs(np.asarray(state), None if corrections is None else np.asarray(corrections),
-                                     np.asarray(res.period_smb))
-            state = res.final_state
+        for slot in range(len(spinup), len(run_years_)):
+            outputs[run_years_[slot]] = YearOutputs(
+                starts[slot], corrections[slot] if has_corrections else None, periods[slot])
+        if self.partial_year in members:
+            last = len(run_years_) - 1
+            reuse = corrections[last] if has_corrections else None
+            res = run_year(model, self.forcing(self.partial_year, adj), state=final, corrections=reuse)
+            outputs[self.partial_year] = YearOutputs(
+                np.asarray(final), None if reuse is None else np.asarray(reuse), np.asarray(res.period_smb))
         return outputs
 
     def calendar_smb(self, year: int, adj: Adjustments) -> np.ndarray:
@@ -191,4 +294,3 @@ class GridRun:
     def glacier_mean(self, field: np.ndarray) -> float:
         o = self.grid.outline
         return float((field * o).sum() / o.sum())
-

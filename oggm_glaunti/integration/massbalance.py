@@ -132,6 +132,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._run = GridRun(
             model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
             spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
+            cache_mb=get_param("glaunti_grid_cache_mb"),
         )
         self._band_dz = float(get_param("glaunti_band_dz"))
         hydro = self._run.years
@@ -145,6 +146,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
             )
         self.years = np.arange(self.ys, self.ye + 1)
         self._series_cache: dict = {}
+        self._point_years: dict = {}  # per adjustments: hydrological year -> PointYear
+        self._bands = None
         # Loading the weights started JAX here: OGGM's forked pool workers would hang.
         use_spawn_if_jax_initialised()
 
@@ -177,13 +180,20 @@ class GlaUnTIMassBalance(MassBalanceModel):
         return heights
 
     def _series(self, heights: np.ndarray, year: int):
-        from .flowline_run import point_calendar_year
+        from .flowline_run import elevation_bands, point_calendar_year
 
-        key = (heights.tobytes(), year, self._adjustments())
+        adj = self._adjustments()
+        key = (heights.tobytes(), year, adj)
         if key not in self._series_cache:
             if len(self._series_cache) > 256:
                 self._series_cache.clear()
-            self._series_cache[key] = point_calendar_year(self._run, heights, year, key[2], self._band_dz)
+            if self._bands is None:
+                grid = self._run.grid
+                self._bands = elevation_bands(grid.elevation, grid.outline, self._band_dz)
+            if len(self._point_years) > 16:  # e.g. a calibration trying many temp_bias
+                self._point_years.clear()
+            summaries = self._point_years.setdefault(adj, {})
+            self._series_cache[key] = point_calendar_year(self._run, heights, year, adj, summaries, self._bands)
         return self._series_cache[key]
 
     @staticmethod

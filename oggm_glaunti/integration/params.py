@@ -65,6 +65,9 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_winter_end_month': (
         5, 'Month whose first day ends winter and begins summer (northern hemisphere; '
            'shifted with the hydrological year in the south), for seasonal balances.'),
+    'glaunti_grid_cache_mb': (
+        1024., 'Size bound (MiB) of the per-process cache of model-grid results shared by '
+               'GlaUnTIMassBalance instances on the same glacier and parameters; 0 disables it.'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }
