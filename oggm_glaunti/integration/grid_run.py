@@ -265,20 +265,20 @@ class GridRun:
         spinup = [y for y in range(members[0] - self.spinup_years, members[0]) if y in self.years]
         spinup = [members[0]] * (self.spinup_years - len(spinup)) + spinup
         full = [y for y in members if y != self.partial_year]
-        run_years_ = spinup + full
+        ran = spinup + full
         n_slots = self.spinup_years + self.segment_years
-        ref = self.reference_years(run_years_ + [run_years_[-1]] * (n_slots - len(run_years_)), adj)
-        active = np.arange(n_slots) < len(run_years_)
+        ref = self.reference_years(ran + [ran[-1]] * (n_slots - len(ran)), adj)
+        active = np.arange(n_slots) < len(ran)
         inputs = (ref.temperature, ref.precipitation, ref.plan, ref.membership)
         (starts, corrections, periods), final = _run_segment_years(model, inputs, active, self.offset, self.static)
         starts, corrections, periods = np.asarray(starts), np.asarray(corrections), np.asarray(periods)
         has_corrections = corrections.ndim > 2
         outputs = {}
-        for slot in range(len(spinup), len(run_years_)):
-            outputs[run_years_[slot]] = YearOutputs(
+        for slot in range(len(spinup), len(ran)):
+            outputs[ran[slot]] = YearOutputs(
                 starts[slot], corrections[slot] if has_corrections else None, periods[slot])
         if self.partial_year in members:
-            last = len(run_years_) - 1
+            last = len(ran) - 1
             reuse = corrections[last] if has_corrections else None
             res = run_year(model, self.forcing(self.partial_year, adj), state=final, corrections=reuse)
             outputs[self.partial_year] = YearOutputs(

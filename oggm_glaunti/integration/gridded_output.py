@@ -184,10 +184,8 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
     if gdir.hemisphere != 'nh':
         month = southern_month(month)
 
-    from .grid_run import adjusted_model
-
     adj = mb._adjustments()
-    model = adjusted_model(run.model, adj.melt_f)
+    model = run.model_for(adj)
     years = np.arange(ys, ye + 1)
     shape = run.grid.shape
     seasons = np.zeros((3, len(years)) + shape, np.float64)
