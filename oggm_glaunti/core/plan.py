@@ -105,7 +105,8 @@ class PlanResult(NamedTuple):
 
     Attributes
     ----------
-    period_smb : (2, ...) weighted SMB sum of each period (the second is zero when annual).
+    period_smb : (2, ...) weighted SMB sum of each period (the second is zero when annual);
+        a pytree of such arrays when the step returns a pytree of SMB.
     daily : (n_steps, ...) weighted SMB of each step (zero when inactive), or None.
     final_state : the state after the last active step.
     """
@@ -123,28 +124,39 @@ def scan_plan(step: StepFn, state0: object, inputs: object, plan: DayPlan, daily
 
     Parameters
     ----------
-    step : ``step(state, inputs_t, weight, period_start) -> (new_state, smb)``, pure.
+    step : ``step(state, inputs_t, weight, period_start) -> (new_state, smb)``, pure;
+        ``smb`` may be one array or a pytree of arrays (e.g. several trajectories).
     state0 : initial state (any pytree).
     inputs : pytree of arrays with leading axis n_steps, sliced per step.
     plan : the year's :class:`DayPlan` (JAX or NumPy arrays).
     daily : also return the per-step SMB series (costs n_steps x cells of memory).
+
+    Notes
+    -----
+    Each step adds its SMB to its own period's slot only (a dynamic index), instead of
+    adding masked SMB to both slots: on CPU that halves the cost of the whole scan,
+    since XLA then keeps the step in a few fused kernels.
     """
+
+    def add_to_period(sums, smb, period):
+        current = jax.lax.dynamic_index_in_dim(sums, period, axis=0, keepdims=False)
+        return jax.lax.dynamic_update_index_in_dim(sums, current + smb, period, axis=0)
 
     def body(carry, xs):
         state, sums = carry
         x, weight, period, start, active = xs
         new_state, smb = step(state, x, weight, start)
-        smb = jnp.where(active, smb, 0.0)
+        smb = jax.tree_util.tree_map(lambda s: jnp.where(active, s, 0.0), smb)
         state = jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new_state, state)
-        sums = sums + jnp.stack([smb * (period == 0), smb * (period == 1)])
+        sums = jax.tree_util.tree_map(lambda total, s: add_to_period(total, s, period), sums, smb)
         return (state, sums), (smb if daily else None)
 
-    smb_shape = jax.eval_shape(
+    smb_shapes = jax.eval_shape(
         lambda s, x: step(s, x, plan.weight[0], plan.period_start[0])[1],
         state0,
         jax.tree_util.tree_map(lambda a: a[0], inputs),
     )
-    sums0 = jnp.zeros((2,) + smb_shape.shape, smb_shape.dtype)
+    sums0 = jax.tree_util.tree_map(lambda s: jnp.zeros((2,) + s.shape, s.dtype), smb_shapes)
     xs = (inputs, jnp.asarray(plan.weight), jnp.asarray(plan.period),
           jnp.asarray(plan.period_start), jnp.asarray(plan.active))
     (final_state, sums), series = jax.lax.scan(body, (state0, sums0), xs)
