@@ -146,13 +146,13 @@ def point_year(run: GridRun, hy: int, adj: Adjustments, bands: ElevationBands) -
     state = band_means(np.moveaxis(start, -1, 0) if start.ndim == 3 else start, bands)
     corrections = None if out.corrections is None else band_means(out.corrections, bands)
     ref = run.reference_years([hy], adj)
-    plan = jax.tree_util.tree_map(lambda a: a[0], ref.plan)
+    temperature, precipitation, plan, _ = ref.at(0)
     dates = ref.begin[0] + plan.day_index
     w = run.window(hy)
     if w.split is not None:  # 1 January closing the first period belongs to the old year
         closing = np.flatnonzero(plan.active & (plan.period == 0))[-1]
         dates[closing] -= 1
-    return PointYear(state, corrections, ref.temperature[0], ref.precipitation[0],
+    return PointYear(state, corrections, temperature, precipitation,
                      jax.tree_util.tree_map(jnp.asarray, plan), dates)
 
 

@@ -115,6 +115,11 @@ class ReferenceYears(NamedTuple):
     membership: np.ndarray
     begin: np.ndarray
 
+    def at(self, i: int) -> tuple:
+        """Year ``i``'s (temperature, precipitation, plan, membership): :func:`grid_year`'s inputs."""
+        return (self.temperature[i], self.precipitation[i],
+                jax.tree_util.tree_map(lambda a: a[i], self.plan), self.membership[i])
+
 
 def grid_year(temperature, precipitation, plan, membership, offset, static) -> YearForcing:
     """One year's forcing on the grid from reference-height series: the temperature
@@ -233,9 +238,7 @@ class GridRun:
     def forcing(self, year: int, adj: Adjustments) -> YearForcing:
         """Year ``year`` on the grid, exactly as the segment runs build it."""
         ref = self.reference_years([year], adj)
-        return grid_year(ref.temperature[0], ref.precipitation[0],
-                         jax.tree_util.tree_map(lambda a: a[0], ref.plan), ref.membership[0],
-                         self.offset, self.static)
+        return grid_year(*ref.at(0), self.offset, self.static)
 
     def year(self, year: int, adj: Adjustments) -> YearOutputs:
         """Outputs of hydrological year ``year`` under the adjustments (cached)."""
@@ -258,9 +261,7 @@ class GridRun:
         state = model.initial_state(self.grid.shape)
         ran_outputs = []
         for slot in range(len(ran)):
-            x = (ref.temperature[slot], ref.precipitation[slot],
-                 jax.tree_util.tree_map(lambda a: a[slot], ref.plan), ref.membership[slot])
-            final, corrections, period = _run_grid_year(model, x, state, jnp.asarray(slot > 0),
+            final, corrections, period = _run_grid_year(model, ref.at(slot), state, jnp.asarray(slot > 0),
                                                         self.offset, self.static)
             ran_outputs.append((state, corrections, period))
             state = final
