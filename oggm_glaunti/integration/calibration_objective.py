@@ -3,20 +3,27 @@
 One continuous run over hydrological years (winter/summer split on the first day of
 ``glaunti_winter_end_month``), built from the glacier's daily climate series inside JAX so
 that temperature bias and precipitation factor are differentiable inputs.
+
+The compiled functions are module-level and take the glacier's data as arguments
+(:class:`ObjectiveData`: arrays only; observations as per-year values and masks), so
+glaciers whose grids share a shape bucket and whose runs span as many years share one
+compilation - in a regional workflow, most of them.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import Array
 from tqdm.auto import tqdm
 
-from ..core import GlaUnTIModel, TRAINABLE_NAMES, run_ti
+from ..core import DayPlan, GlaUnTIModel, TRAINABLE_NAMES, run_ti
 from ..core.parameters import prior_parameters
 from .grid_run import GridRun, adjusted_model, grid_year
 from .params import get_param
@@ -30,6 +37,12 @@ PRIOR_WEIGHT = 1e-3  # weak: keeps the fit defined where data cannot
 #: The stored (unconstrained) values of the TI prior, computed once outside any trace.
 _TI_PRIOR_STORED = np.asarray([float(getattr(prior_parameters(), n)) for n in TRAINABLE_NAMES],
                               np.float32)
+
+#: Glacier-wide data kinds and how each picks its value from the (winter, summer) pair.
+_SEASONAL_KINDS = {"annual": lambda g: g.sum(-1), "winter": lambda g: g[..., 0],
+                   "summer": lambda g: g[..., 1]}
+
+_LBFGS = optax.lbfgs()
 
 
 class Fitted(NamedTuple):
@@ -71,158 +84,236 @@ def initial_theta(model, parameters) -> np.ndarray:
     return np.asarray(parts, np.float32)
 
 
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """What is fitted and how the data kinds are weighted (static: part of the compiled code)."""
+
+    parameters: tuple[str, ...]
+    weights: tuple[tuple[str, float], ...]
+
+
+class StakeData(NamedTuple):
+    """Stake records: ``weight`` (Y, n_steps, S) 1 where a step lies in a record's window,
+    ``index`` (S,) flat grid cell, ``value`` (S,) observed balance (m w.e.)."""
+
+    weight: Array
+    index: Array
+    value: Array
+
+
+class ObjectiveData(NamedTuple):
+    """A glacier's inputs and observations over the run's Y hydrological years (arrays only).
+
+    ``targets`` maps each data kind to (values, mask): glacier-wide kinds per year (Y,);
+    ``geodetic`` is (value (1,), mask of its years (Y,)).
+    """
+
+    temperature: Array
+    precipitation: Array
+    plan: DayPlan
+    membership: Array
+    offset: Array
+    static: tuple
+    targets: dict
+    stakes: Optional[StakeData]
+
+
+def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Array, Array]:
+    """Glacier-wide (Y, 2) winter/summer SMB and stake sums (S,), m w.e."""
+    p = _split_theta(spec.parameters, theta)
+    if "ti" in p:
+        model = _with_ti(model, p["ti"])
+    temp_bias = p.get("temp_bias", 0.0)
+    prcp_fac = jnp.exp(p.get("prcp_fac", 0.0))
+    outline = data.static[0]
+    stakes = data.stakes
+
+    def body(state, xs):
+        t, pr, plan, membership, stake_w = xs
+        year = grid_year(t + temp_bias, pr * prcp_fac, plan, membership, data.offset, data.static)
+        temperature, precipitation = year.temperature, year.precipitation
+        values = model.ti.constrained()
+        if isinstance(model, GlaUnTIModel):
+            corrections, _ = model.corrections(year, state)
+            values = values.corrected(corrections)
+        res = run_ti(values, temperature, precipitation, plan, state)
+        glacier_wide = jnp.einsum("phw,hw->p", res.period_smb, outline) / outline.sum()
+        stake_sum = jnp.zeros(0)
+        if stake_w is not None:
+            idx = stakes.index
+            points = run_ti(values.at_points(idx), temperature.reshape(len(t), -1)[:, idx],
+                            precipitation.reshape(len(t), -1)[:, idx], plan, state.ravel()[idx], daily=True)
+            stake_sum = jnp.einsum("ls,ls->s", points.daily, stake_w)
+        return res.final_state, (glacier_wide, stake_sum)
+
+    state0 = model.initial_state(outline.shape)
+    xs = (data.temperature, data.precipitation, data.plan, data.membership,
+          None if stakes is None else stakes.weight)
+    _, (glacier_wide, stake_sums) = jax.lax.scan(body, state0, xs)
+    return glacier_wide, stake_sums.sum(0)
+
+
+def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
+    """{kind: (residuals, mask)}: model minus observation, m w.e.; mask 1 where observed."""
+    glacier_wide, stake_sums = simulate(model, spec, data, theta)
+    out = {}
+    for kind, (value, mask) in data.targets.items():
+        if kind == "geodetic":
+            mean = jnp.sum(glacier_wide.sum(-1) * mask) / jnp.sum(mask)
+            out[kind] = (mean - value, jnp.ones_like(value))
+        else:
+            out[kind] = (_SEASONAL_KINDS[kind](glacier_wide) - value, mask)
+    if data.stakes is not None:
+        out["stakes"] = (stake_sums - data.stakes.value, jnp.ones_like(data.stakes.value))
+    return out
+
+
+def loss(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
+    """Weighted mean squared misfits of the data kinds plus the priors."""
+    weights = dict(spec.weights)
+    total = sum(weights[k] * jnp.sum(mask * r**2) / jnp.sum(mask)
+                for k, (r, mask) in residuals(model, spec, data, theta).items())
+    p = _split_theta(spec.parameters, theta)
+    if "temp_bias" in p:
+        total = total + PRIOR_WEIGHT * (p["temp_bias"] / TEMP_BIAS_PRIOR_SD) ** 2
+    if "prcp_fac" in p:
+        total = total + PRIOR_WEIGHT * (p["prcp_fac"] / LOG_PRCP_FAC_PRIOR_SD) ** 2
+    if "ti" in p:
+        ref = jnp.asarray(_TI_PRIOR_STORED)
+        total = total + TI_PRIOR_WEIGHT * jnp.sum(((p["ti"] - ref) / ref) ** 2)
+    return total
+
+
+def _forward_value_and_grad(model, spec, data, theta):
+    """Loss and gradient in forward mode: cheap for a few parameters, no stored trajectories."""
+    grad, value = jax.jacfwd(lambda th: (lambda v: (v, v))(loss(model, spec, data, th)),
+                             has_aux=True)(theta)
+    return value, grad
+
+
+def _forward_mode_loss(model, spec, data):
+    """The loss of ``theta`` alone, whose reverse-mode gradient (what optax's line search
+    asks for) is computed in forward mode."""
+
+    @jax.custom_vjp
+    def value_fn(theta):
+        return loss(model, spec, data, theta)
+
+    def fwd(theta):
+        return _forward_value_and_grad(model, spec, data, theta)
+
+    value_fn.defvjp(fwd, lambda grad, g: (g * grad,))
+    return value_fn
+
+
+@eqx.filter_jit
+def _value_and_grad(model, spec, data, theta):
+    return _forward_value_and_grad(model, spec, data, theta)
+
+
+@eqx.filter_jit
+def _lbfgs_step(model, spec, data, theta, state, value, grad):
+    updates, state = _LBFGS.update(grad, state, theta, value=value, grad=grad,
+                                   value_fn=_forward_mode_loss(model, spec, data))
+    return optax.apply_updates(theta, updates), state
+
+
+_residuals = eqx.filter_jit(residuals)
+
+
+def _year_mask(years, hydro: list[int]) -> np.ndarray:
+    return np.isin(hydro, list(years)).astype(np.float32)
+
+
+def observation_targets(obs, hydro: list[int]) -> dict:
+    """{kind: (values, mask)} of :class:`ObjectiveData` for the run's hydrological years;
+    kinds with no observed year in the run are left out."""
+    targets = {}
+    for kind in _SEASONAL_KINDS:
+        series = getattr(obs, kind)
+        mask = _year_mask(series, hydro)
+        if mask.any():
+            targets[kind] = (np.asarray([series.get(y, 0.0) for y in hydro], np.float32), mask)
+    if obs.geodetic is not None:
+        y0, y1, value = obs.geodetic
+        mask = _year_mask(range(y0, y1 + 1), hydro)
+        if mask.any():
+            targets["geodetic"] = (np.asarray([value], np.float32), mask)
+    return targets
+
+
 class Objective:
-    """Loss and misfits of the model against :class:`~.observations.Observations`."""
+    """Loss and misfits of the model against :class:`~.observations.Observations`.
+
+    The run starts ``glaunti_spinup_years`` before the first observed year (or at the
+    record's first year) and ends at the last observed year.
+    """
 
     def __init__(self, run: GridRun, obs, years, parameters, weights):
-        self.run, self.obs, self.parameters, self.weights = run, obs, tuple(parameters), weights
+        self.run, self.obs = run, obs
         self.model = adjusted_model(run.model, None)
+        self.spec = ObjectiveSpec(tuple(parameters), tuple(sorted(weights.items())))
         spinup = int(get_param("glaunti_spinup_years"))
         first = max(years[0] - spinup, int(run.years[0]))
-        self.hydro = [y for y in range(first, years[-1] + 1)]
-        self.scored = {y: i for i, y in enumerate(self.hydro)}
+        self.hydro = list(range(first, years[-1] + 1))
         end_month = int(get_param("glaunti_winter_end_month"))
         if run.start_month != 10:
             end_month = (run.start_month + end_month - 10 - 1) % 12 + 1
-        self._build_inputs(end_month)
-        self._value_and_grad = jax.jit(self._make_value_and_grad())
+        self.data = self._build_data(end_month)
 
-    # --- inputs ------------------------------------------------------------------------
-    def _build_inputs(self, end_month: int):
+    def _build_data(self, end_month: int) -> ObjectiveData:
+        from .grid_run import Adjustments
+
         run, grid = self.run, self.run.grid
 
         def winter_end(y, w):
             return int((np.datetime64(f"{y + 1:04d}-{end_month:02d}-01") - w.begin).astype(int))
 
-        ref = run.reference_years(self.hydro, self._neutral(), split_of=winter_end)
-        self.t = jnp.asarray(ref.temperature)
-        self.p = jnp.asarray(ref.precipitation)
-        self.plan = jax.tree_util.tree_map(jnp.asarray, ref.plan)
-        self.membership = jnp.asarray(ref.membership)
-        dates = ref.begin[:, None] + np.asarray(ref.plan.day_index)
+        ref = run.reference_years(self.hydro, Adjustments(), split_of=winter_end)
         stakes = self.obs.stakes
+        stake_data = None
         if stakes is not None and len(stakes):
-            steps = dates  # (Y, n_steps) datetime64
-            active = np.asarray(self.plan.active)
+            steps = ref.begin[:, None] + np.asarray(ref.plan.day_index)  # (Y, n_steps) datetime64
             d0 = stakes["date0"].values.astype("datetime64[D]")
             d1 = stakes["date1"].values.astype("datetime64[D]")
-            inside = (steps[..., None] >= d0) & (steps[..., None] < d1) & active[..., None]
-            self.stake_weight = jnp.asarray(inside.astype(np.float32))
-            self.stake_index = jnp.asarray((stakes["row"] * grid.shape[1] + stakes["col"]).values)
-            self.stake_value = jnp.asarray(stakes["balance"].values, jnp.float32)
-        else:
-            self.stake_weight = None
+            inside = (steps[..., None] >= d0) & (steps[..., None] < d1) & np.asarray(ref.plan.active)[..., None]
+            stake_data = StakeData(inside.astype(np.float32),
+                                   (stakes["row"] * grid.shape[1] + stakes["col"]).values,
+                                   stakes["balance"].values.astype(np.float32))
+        data = ObjectiveData(ref.temperature, ref.precipitation, ref.plan, ref.membership, run.offset,
+                             run.static, observation_targets(self.obs, self.hydro), stake_data)
+        return jax.tree_util.tree_map(jnp.asarray, data)
 
-    @staticmethod
-    def _neutral():
-        from .grid_run import Adjustments
-
-        return Adjustments()
-
-    # --- the model ---------------------------------------------------------------------
-    def simulate(self, theta):
-        """Glacier-wide (Y, 2) winter/summer SMB and stake sums (S,), m w.e."""
-        p = _split_theta(self.parameters, theta)
-        model = self.model if "ti" not in p else _with_ti(self.model, p["ti"])
-        temp_bias = p.get("temp_bias", 0.0)
-        prcp_fac = jnp.exp(p.get("prcp_fac", 0.0))
-        outline = jnp.asarray(self.run.static[0])
-        cells = outline.shape
-
-        def body(state, xs):
-            t, pr, plan, membership, stake_w = xs
-            year = grid_year(t + temp_bias, pr * prcp_fac, plan, membership, self.run.offset, self.run.static)
-            temperature, precipitation = year.temperature, year.precipitation
-            values = model.ti.constrained()
-            if isinstance(model, GlaUnTIModel):
-                corrections, _ = model.corrections(year, state)
-                values = values.corrected(corrections)
-            res = run_ti(values, temperature, precipitation, plan, state)
-            glacier_wide = jnp.einsum("phw,hw->p", res.period_smb, outline) / outline.sum()
-            stake_sum = jnp.zeros(0)
-            if stake_w is not None:
-                idx = self.stake_index
-                points = run_ti(values.at_points(idx), temperature.reshape(len(t), -1)[:, idx],
-                                precipitation.reshape(len(t), -1)[:, idx], plan, state.ravel()[idx], daily=True)
-                stake_sum = jnp.einsum("ls,ls->s", points.daily, stake_w)
-            return res.final_state, (glacier_wide, stake_sum)
-
-        state0 = model.initial_state(cells)
-        xs = (self.t, self.p, self.plan, self.membership, self.stake_weight)
-        _, (glacier_wide, stakes) = jax.lax.scan(body, state0, xs)
-        return glacier_wide, stakes.sum(0)
-
-    def residuals(self, theta) -> dict:
-        glacier_wide, stakes = self.simulate(theta)
-        out = {}
-        for kind, pick in (("annual", lambda g: g.sum(-1)), ("winter", lambda g: g[..., 0]),
-                           ("summer", lambda g: g[..., 1])):
-            series = getattr(self.obs, kind)
-            years = [y for y in sorted(series) if y in self.scored]
-            if years:
-                idx = jnp.asarray([self.scored[y] for y in years])
-                out[kind] = pick(glacier_wide[idx]) - jnp.asarray([series[y] for y in years], jnp.float32)
-        if self.obs.geodetic is not None:
-            y0, y1, value = self.obs.geodetic
-            idx = jnp.asarray([self.scored[y] for y in range(y0, y1 + 1) if y in self.scored])
-            out["geodetic"] = jnp.atleast_1d(glacier_wide[idx].sum(-1).mean() - value)
-        if self.stake_weight is not None:
-            out["stakes"] = stakes - self.stake_value
-        return out
-
-    def loss(self, theta):
-        total = sum(self.weights[k] * jnp.mean(r**2) for k, r in self.residuals(theta).items())
-        p = _split_theta(self.parameters, theta)
-        if "temp_bias" in p:
-            total = total + PRIOR_WEIGHT * (p["temp_bias"] / TEMP_BIAS_PRIOR_SD) ** 2
-        if "prcp_fac" in p:
-            total = total + PRIOR_WEIGHT * (p["prcp_fac"] / LOG_PRCP_FAC_PRIOR_SD) ** 2
-        if "ti" in p:
-            ref = jnp.asarray(_TI_PRIOR_STORED)
-            total = total + TI_PRIOR_WEIGHT * jnp.sum(((p["ti"] - ref) / ref) ** 2)
-        return total
-
-    def _make_value_and_grad(self):
-        forward_grad = jax.jacfwd(lambda th: (lambda v: (v, v))(self.loss(th)), has_aux=True)
-
-        @jax.custom_vjp
-        def loss(theta):
-            return self.loss(theta)
-
-        def fwd(theta):
-            grad, value = forward_grad(theta)
-            return value, grad
-
-        loss.defvjp(fwd, lambda grad, g: (g * grad,))
-        self.loss_forward_grad = loss
-        return jax.value_and_grad(loss)
-
-    # --- fitting -----------------------------------------------------------------------
     def value_and_grad(self, theta):
         """Loss and gradient at ``theta`` (forward mode: cheap for a few parameters)."""
-        return self._value_and_grad(theta)
+        return _value_and_grad(self.model, self.spec, self.data, jnp.asarray(theta))
 
     def minimise(self, max_steps: int, tolerance: float, progress: bool = False):
-        theta = jnp.asarray(initial_theta(self.model, self.parameters))
-        optimiser = optax.lbfgs()
-        state = optimiser.init(theta)
-        step = jax.jit(lambda th, st, v, g: optimiser.update(g, st, th, value=v, grad=g,
-                                                             value_fn=self.loss_forward_grad))
+        """L-BFGS (optax) from the variant's own values; stops when the loss improves by
+        less than ``tolerance``. Returns (theta, loss history)."""
+        theta = jnp.asarray(initial_theta(self.model, self.spec.parameters))
+        # Strongly typed throughout: optax's initial line-search info is weakly typed and
+        # its updated info is not, which would compile the step twice.
+        state = jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)),
+                                       _LBFGS.init(theta))
+        value, grad = self.value_and_grad(theta)
         history = []
         bar = tqdm(range(max_steps), desc="calibrating", disable=not progress)
         for _ in bar:
-            value, grad = self._value_and_grad(theta)
             history.append(float(value))
             bar.set_postfix(loss=f"{float(value):.3g}")
             if len(history) > 1 and history[-2] - history[-1] < tolerance:
                 break
-            updates, state = step(theta, state, value, grad)
-            theta = optax.apply_updates(theta, updates)
+            theta, state = _lbfgs_step(self.model, self.spec, self.data, theta, state, value, grad)
+            # The line search evaluated loss and gradient at the accepted point: reuse them
+            # rather than run the model once more.
+            value, grad = optax.tree.get(state, "value"), optax.tree.get(state, "grad")
         return np.asarray(theta), history
 
     def misfit(self, theta) -> dict:
+        """{kind: {'n', 'rmse', 'bias'}} of the observed values at ``theta`` (m w.e.)."""
         out = {}
-        for kind, r in self.residuals(jnp.asarray(theta)).items():
-            r = np.asarray(r, np.float64)
+        for kind, (r, mask) in _residuals(self.model, self.spec, self.data, jnp.asarray(theta)).items():
+            r = np.asarray(r, np.float64)[np.asarray(mask) > 0]
             out[kind] = {"n": int(r.size), "rmse": float(np.sqrt(np.mean(r**2))), "bias": float(r.mean())}
         return out
