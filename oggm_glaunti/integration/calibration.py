@@ -13,7 +13,9 @@ Objective: the mean squared misfit (m w.e.) of each data kind - WGMS annual, win
 summer balances, the geodetic mean, stakes - each weighted (``weights``), plus weak priors
 (temp_bias ~ 0 +- 3 degC, log prcp_fac ~ 0 +- 1). The run is continuous from a spin-up of
 ``glaunti_spinup_years`` before the first observed year; the gradient is computed in
-forward mode (few parameters, no stored trajectories) and optax's L-BFGS does the steps.
+forward mode (few parameters, no stored trajectories); optax's L-BFGS gives the search
+directions and a backtracking (Armijo) line search the step lengths. Glaciers whose grids
+share a shape bucket and whose runs span as many years share one compilation.
 Results go to ``mb_calib_glaunti_<variant>.json`` (and, for ``ti``, the fitted weights to
 ``glaunti_weights_<variant>.npz``), which :class:`~.massbalance.GlaUnTIMassBalance` reads by
 default.

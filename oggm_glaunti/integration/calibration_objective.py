@@ -42,7 +42,12 @@ _TI_PRIOR_STORED = np.asarray([float(getattr(prior_parameters(), n)) for n in TR
 _SEASONAL_KINDS = {"annual": lambda g: g.sum(-1), "winter": lambda g: g[..., 0],
                    "summer": lambda g: g[..., 1]}
 
-_LBFGS = optax.lbfgs()
+#: L-BFGS gives the search direction; the step length comes from a backtracking line search
+#: run in Python (:meth:`Objective.minimise`), so the model is compiled once, in
+#: :func:`_evaluate`, instead of a second time inside optax's line search.
+_LBFGS = optax.lbfgs(linesearch=None)
+ARMIJO_C1 = 1e-4  # sufficient decrease of the backtracking line search
+MAX_HALVINGS = 12
 
 
 class Fitted(NamedTuple):
@@ -170,9 +175,14 @@ def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
 
 def loss(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
     """Weighted mean squared misfits of the data kinds plus the priors."""
+    return loss_and_residuals(model, spec, data, theta)[0]
+
+
+def loss_and_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
+    """The loss and the :func:`residuals` it was computed from."""
     weights = dict(spec.weights)
-    total = sum(weights[k] * jnp.sum(mask * r**2) / jnp.sum(mask)
-                for k, (r, mask) in residuals(model, spec, data, theta).items())
+    misfits = residuals(model, spec, data, theta)
+    total = sum(weights[k] * jnp.sum(mask * r**2) / jnp.sum(mask) for k, (r, mask) in misfits.items())
     p = _split_theta(spec.parameters, theta)
     if "temp_bias" in p:
         total = total + PRIOR_WEIGHT * (p["temp_bias"] / TEMP_BIAS_PRIOR_SD) ** 2
@@ -181,41 +191,24 @@ def loss(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
     if "ti" in p:
         ref = jnp.asarray(_TI_PRIOR_STORED)
         total = total + TI_PRIOR_WEIGHT * jnp.sum(((p["ti"] - ref) / ref) ** 2)
-    return total
-
-
-def _forward_value_and_grad(model, spec, data, theta):
-    """Loss and gradient in forward mode: cheap for a few parameters, no stored trajectories."""
-    grad, value = jax.jacfwd(lambda th: (lambda v: (v, v))(loss(model, spec, data, th)),
-                             has_aux=True)(theta)
-    return value, grad
-
-
-def _forward_mode_loss(model, spec, data):
-    """The loss of ``theta`` alone, whose reverse-mode gradient (what optax's line search
-    asks for) is computed in forward mode."""
-
-    @jax.custom_vjp
-    def value_fn(theta):
-        return loss(model, spec, data, theta)
-
-    def fwd(theta):
-        return _forward_value_and_grad(model, spec, data, theta)
-
-    value_fn.defvjp(fwd, lambda grad, g: (g * grad,))
-    return value_fn
+    return total, misfits
 
 
 @eqx.filter_jit
-def _value_and_grad(model, spec, data, theta):
-    return _forward_value_and_grad(model, spec, data, theta)
+def _evaluate(model, spec, data, theta):
+    """Loss, its gradient (forward mode: cheap for a few parameters, no stored
+    trajectories) and the residuals."""
+    def with_aux(th):
+        value, misfits = loss_and_residuals(model, spec, data, th)
+        return value, (value, misfits)
+
+    grad, (value, misfits) = jax.jacfwd(with_aux, has_aux=True)(theta)
+    return value, grad, misfits
 
 
-@eqx.filter_jit
-def _lbfgs_step(model, spec, data, theta, state, value, grad):
-    updates, state = _LBFGS.update(grad, state, theta, value=value, grad=grad,
-                                   value_fn=_forward_mode_loss(model, spec, data))
-    return optax.apply_updates(theta, updates), state
+@jax.jit
+def _lbfgs_direction(grad, state, theta):
+    return _LBFGS.update(grad, state, theta)
 
 
 _residuals = eqx.filter_jit(residuals)
@@ -260,6 +253,7 @@ class Objective:
         if run.start_month != 10:
             end_month = (run.start_month + end_month - 10 - 1) % 12 + 1
         self.data = self._build_data(end_month)
+        self._last_residuals = (None, None)  # (theta, residuals) of the latest evaluation
 
     def _build_data(self, end_month: int) -> ObjectiveData:
         from .grid_run import Adjustments
@@ -286,16 +280,17 @@ class Objective:
 
     def value_and_grad(self, theta):
         """Loss and gradient at ``theta`` (forward mode: cheap for a few parameters)."""
-        return _value_and_grad(self.model, self.spec, self.data, jnp.asarray(theta))
+        theta = jnp.asarray(theta)
+        value, grad, misfits = _evaluate(self.model, self.spec, self.data, theta)
+        self._last_residuals = (np.asarray(theta), misfits)
+        return value, grad
 
     def minimise(self, max_steps: int, tolerance: float, progress: bool = False):
-        """L-BFGS (optax) from the variant's own values; stops when the loss improves by
-        less than ``tolerance``. Returns (theta, loss history)."""
+        """L-BFGS from the variant's own values, with a backtracking (Armijo) line search;
+        stops when the loss improves by less than ``tolerance`` or no step along the
+        direction decreases it. Returns (theta, loss history)."""
         theta = jnp.asarray(initial_theta(self.model, self.spec.parameters))
-        # Strongly typed throughout: optax's initial line-search info is weakly typed and
-        # its updated info is not, which would compile the step twice.
-        state = jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)),
-                                       _LBFGS.init(theta))
+        state = _LBFGS.init(theta)
         value, grad = self.value_and_grad(theta)
         history = []
         bar = tqdm(range(max_steps), desc="calibrating", disable=not progress)
@@ -304,16 +299,35 @@ class Objective:
             bar.set_postfix(loss=f"{float(value):.3g}")
             if len(history) > 1 and history[-2] - history[-1] < tolerance:
                 break
-            theta, state = _lbfgs_step(self.model, self.spec, self.data, theta, state, value, grad)
-            # The line search evaluated loss and gradient at the accepted point: reuse them
-            # rather than run the model once more.
-            value, grad = optax.tree.get(state, "value"), optax.tree.get(state, "grad")
+            direction, state = _lbfgs_direction(grad, state, theta)
+            slope = float(jnp.vdot(grad, direction))
+            if not slope < 0:  # the curvature memory went bad: restart from the gradient
+                state, direction, slope = _LBFGS.init(theta), -grad, -float(jnp.vdot(grad, grad))
+            accepted = self._line_search(theta, float(value), direction, slope)
+            if accepted is None:
+                break
+            theta, value, grad = accepted
         return np.asarray(theta), history
+
+    def _line_search(self, theta, value: float, direction, slope: float):
+        """(theta, value, grad) of the first step 1, 1/2, 1/4, ... along ``direction`` that
+        decreases the loss sufficiently; None if none does."""
+        step = 1.0
+        for _ in range(MAX_HALVINGS):
+            candidate = theta + step * direction
+            new_value, new_grad = self.value_and_grad(candidate)
+            if float(new_value) <= value + ARMIJO_C1 * step * slope:
+                return candidate, new_value, new_grad
+            step *= 0.5
+        return None
 
     def misfit(self, theta) -> dict:
         """{kind: {'n', 'rmse', 'bias'}} of the observed values at ``theta`` (m w.e.)."""
+        last_theta, misfits = self._last_residuals
+        if last_theta is None or not np.array_equal(last_theta, np.asarray(theta)):
+            misfits = _residuals(self.model, self.spec, self.data, jnp.asarray(theta))
         out = {}
-        for kind, (r, mask) in _residuals(self.model, self.spec, self.data, jnp.asarray(theta)).items():
+        for kind, (r, mask) in misfits.items():
             r = np.asarray(r, np.float64)[np.asarray(mask) > 0]
             out[kind] = {"n": int(r.size), "rmse": float(np.sqrt(np.mean(r**2))), "bias": float(r.mean())}
         return out

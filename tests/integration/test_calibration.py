@@ -1,0 +1,88 @@
+"""``glaunti_calibrate`` on stakes and a geodetic mean: it recovers a known temperature bias
+and precipitation factor from observations the model itself produced with them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TRUE_TEMP_BIAS = 0.7
+TRUE_PRCP_FAC = 1.25
+STAKE_YEARS = range(1996, 2000)  # hydrological years (1 Oct Y .. 30 Sep Y+1)
+GEODETIC = (1997, 2000)  # 1 Jan 1997 .. 1 Jan 2000: hydrological years 1996-1998
+
+
+@pytest.fixture(scope="module")
+def hef_daily(oggm_sample_data, tmp_path_factory):
+    from oggm_glaunti.integration import glaunti_model_grid, hintereisferner_gdir, process_daily_from_monthly
+
+    gdir = hintereisferner_gdir(tmp_path_factory.mktemp("hef_calibration"))
+    process_daily_from_monthly(gdir, y0=1985, y1=2001)
+    glaunti_model_grid(gdir)
+    return gdir
+
+
+def stake_records(gdir, n_stakes=4) -> pd.DataFrame:
+    """Winter and summer records at glacier cells spread over the elevation range."""
+    import pyproj
+    import xarray as xr
+
+    with xr.open_dataset(gdir.get_filepath("glaunti_grid")) as ds:
+        outline, elevation = ds["outline_fraction"].values, ds["elevation"].values
+        x, y, srs = ds["x"].values, ds["y"].values, ds.attrs["pyproj_srs"]
+    rows, cols = np.nonzero(outline > 0.99)
+    order = np.argsort(elevation[rows, cols])
+    pick = order[np.linspace(0, len(order) - 1, n_stakes).astype(int)]
+    lon, lat = pyproj.Transformer.from_crs(srs, "EPSG:4326", always_xy=True).transform(
+        x[cols[pick]], y[rows[pick]])
+    records = []
+    for year in STAKE_YEARS:
+        for date0, date1 in ((f"{year}-10-01", f"{year + 1}-05-01"), (f"{year + 1}-05-01", f"{year + 1}-10-01")):
+            records += [{"date0": date0, "date1": date1, "lat": la, "lon": lo, "balance": 0.0}
+                        for lo, la in zip(lon, lat)]
+    return pd.DataFrame(records)
+
+
+def test_calibration_recovers_a_known_bias_and_factor_from_stakes_and_geodetic(hef_daily, tmp_path):
+    import jax.numpy as jnp
+
+    from oggm_glaunti.integration import GlaUnTIMassBalance, glaunti_calibrate
+    from oggm_glaunti.integration.calibration import DEFAULT_WEIGHTS
+    from oggm_glaunti.integration.calibration_objective import Objective, simulate
+    from oggm_glaunti.integration.observations import Observations, from_stakes
+
+    records = stake_records(hef_daily)
+    csv = tmp_path / "stakes.csv"
+    records.to_csv(csv, index=False)
+
+    # The observations: the model's own values under the true adjustments.
+    run = GlaUnTIMassBalance(hef_daily, variant="A", temp_bias=0.0, prcp_fac=1.0)._run
+    obs = Observations()
+    from_stakes(hef_daily, obs, csv, run.grid, run.start_month)
+    truth = Objective(run, obs, sorted(obs.years()), ("temp_bias", "prcp_fac"), DEFAULT_WEIGHTS)
+    theta = jnp.asarray([TRUE_TEMP_BIAS, math.log(TRUE_PRCP_FAC)], jnp.float32)
+    glacier_wide, stake_sums = simulate(truth.model, truth.spec, truth.data, theta)
+    records["balance"] = np.asarray(stake_sums)
+    records.to_csv(csv, index=False)
+    geodetic_years = [truth.hydro.index(y) for y in range(GEODETIC[0] - 1, GEODETIC[1] - 1)]
+    geodetic_mm = float(np.asarray(glacier_wide).sum(-1)[geodetic_years].mean()) * 1000.0
+    assert np.ptp(records["balance"]) > 1.0  # the stakes see accumulation and ablation
+
+    calib = glaunti_calibrate(hef_daily, variant="A", use_wgms=False, stakes_csv=str(csv),
+                              geodetic=(*GEODETIC, geodetic_mm))
+
+    assert calib["calibrated_parameters"] == ["temp_bias", "prcp_fac"]  # stakes separate the two
+    assert calib["temp_bias"] == pytest.approx(TRUE_TEMP_BIAS, abs=0.02)
+    assert calib["prcp_fac"] == pytest.approx(TRUE_PRCP_FAC, rel=0.02)
+    assert calib["misfit_m_we"]["stakes"]["n"] == len(records)
+    assert calib["misfit_m_we"]["stakes"]["rmse"] < 0.01
+    assert calib["misfit_m_we"]["geodetic"]["n"] == 1
+    assert abs(calib["misfit_m_we"]["geodetic"]["bias"]) < 0.01
+    assert calib["loss_history"][-1] < 1e-2 * calib["loss_history"][0]
+    assert any(s.startswith("stakes (32 records") for s in calib["data"])
+    # the MB model reads the calibration by default
+    mb = GlaUnTIMassBalance(hef_daily, variant="A")
+    assert (mb.temp_bias, mb.prcp_fac) == pytest.approx((calib["temp_bias"], calib["prcp_fac"]))
