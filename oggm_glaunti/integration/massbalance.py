@@ -32,6 +32,7 @@ from oggm.core.massbalance import MassBalanceModel
 
 from . import climate_daily, model_grid  # noqa: F401  (registers the file keys read here)
 from .glacier_data import read_daily_climate, read_model_grid
+from .compilation_cache import use_working_dir_compilation_cache
 from .mp_safety import use_spawn_if_jax_initialised
 from .params import get_param
 from .units import SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
@@ -150,6 +151,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._bands = None
         # Loading the weights started JAX here: OGGM's forked pool workers would hang.
         use_spawn_if_jax_initialised()
+        use_working_dir_compilation_cache()
 
     # --- parameters -------------------------------------------------------------------
     def _adjustments(self):

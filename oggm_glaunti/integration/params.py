@@ -68,6 +68,10 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_grid_cache_mb': (
         1024., 'Size bound (MiB) of the per-process cache of model-grid results shared by '
                'GlaUnTIMassBalance instances on the same glacier and parameters; 0 disables it.'),
+    'glaunti_compilation_cache': (
+        True, "Keep JAX's compiled code in <working_dir>/glaunti_jax_cache, so that pool "
+              'workers and later runs load it instead of compiling again (see '
+              'oggm_glaunti.integration.compilation_cache).'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }

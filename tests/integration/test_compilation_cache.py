@@ -1,0 +1,51 @@
+"""Where JAX's persistent compilation cache goes (policy only: JAX keeps the folder it
+first used for the rest of the process, so the global setting is restored after each test)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture
+def jax_cache_unset():
+    import jax
+
+    previous = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    yield jax
+    jax.config.update("jax_compilation_cache_dir", previous)
+
+
+@pytest.fixture
+def oggm_paths(tmp_path, restore_oggm_cfg):
+    from oggm import cfg
+
+    cfg.initialize(logging_level="WARNING")
+    cfg.PATHS["working_dir"] = str(tmp_path)
+    return cfg
+
+
+def test_cache_goes_to_the_working_directory(jax_cache_unset, oggm_paths, tmp_path):
+    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+
+    expected = os.path.join(str(tmp_path), "glaunti_jax_cache")
+    assert use_working_dir_compilation_cache() == expected
+    assert jax_cache_unset.config.jax_compilation_cache_dir == expected
+
+
+def test_a_folder_the_user_chose_is_kept(jax_cache_unset, oggm_paths, tmp_path):
+    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+
+    jax_cache_unset.config.update("jax_compilation_cache_dir", str(tmp_path / "mine"))
+    assert use_working_dir_compilation_cache() == str(tmp_path / "mine")
+    assert jax_cache_unset.config.jax_compilation_cache_dir == str(tmp_path / "mine")
+
+
+def test_the_cache_can_be_switched_off(jax_cache_unset, oggm_paths):
+    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+
+    oggm_paths.PARAMS["glaunti_compilation_cache"] = False
+    assert use_working_dir_compilation_cache() is None
+    assert jax_cache_unset.config.jax_compilation_cache_dir is None
