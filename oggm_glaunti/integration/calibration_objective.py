@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from ..core import DayPlan, GlaUnTIModel, TRAINABLE_NAMES, run_ti
 from ..core.parameters import prior_parameters
-from .grid_run import GridRun, adjusted_model, grid_year
+from .grid_run import Adjustments, GridRun, adjusted_model, grid_year
 from .params import get_param
 
 TI_PRIOR_WEIGHT = 0.1  # the paper's TI prior regulariser
@@ -173,13 +173,9 @@ def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
     return out
 
 
-def loss(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
-    """Weighted mean squared misfits of the data kinds plus the priors."""
-    return loss_and_residuals(model, spec, data, theta)[0]
-
-
 def loss_and_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
-    """The loss and the :func:`residuals` it was computed from."""
+    """The loss - weighted mean squared misfits of the data kinds plus the priors - and the
+    :func:`residuals` it was computed from."""
     weights = dict(spec.weights)
     misfits = residuals(model, spec, data, theta)
     total = sum(weights[k] * jnp.sum(mask * r**2) / jnp.sum(mask) for k, (r, mask) in misfits.items())
@@ -256,8 +252,6 @@ class Objective:
         self._last_residuals = (None, None)  # (theta, residuals) of the latest evaluation
 
     def _build_data(self, end_month: int) -> ObjectiveData:
-        from .grid_run import Adjustments
-
         run, grid = self.run, self.run.grid
 
         def winter_end(y, w):
