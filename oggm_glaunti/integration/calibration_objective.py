@@ -109,8 +109,8 @@ class StakeData(NamedTuple):
 class ObjectiveData(NamedTuple):
     """A glacier's inputs and observations over the run's Y hydrological years (arrays only).
 
-    ``targets`` maps each data kind to (values, mask): glacier-wide kinds per year (Y,);
-    ``geodetic`` is (value (1,), mask of its years (Y,)).
+    ``targets`` maps each glacier-wide kind (annual, winter, summer) to (values, mask), each
+    (Y,); ``geodetic`` is (value (1,), mask of its years (Y,)) or None.
     """
 
     temperature: Array
@@ -120,6 +120,7 @@ class ObjectiveData(NamedTuple):
     offset: Array
     static: tuple
     targets: dict
+    geodetic: Optional[tuple]
     stakes: Optional[StakeData]
 
 
@@ -163,11 +164,11 @@ def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
     glacier_wide, stake_sums = simulate(model, spec, data, theta)
     out = {}
     for kind, (value, mask) in data.targets.items():
-        if kind == "geodetic":
-            mean = jnp.sum(glacier_wide.sum(-1) * mask) / jnp.sum(mask)
-            out[kind] = (mean - value, jnp.ones_like(value))
-        else:
-            out[kind] = (_SEASONAL_KINDS[kind](glacier_wide) - value, mask)
+        out[kind] = (_SEASONAL_KINDS[kind](glacier_wide) - value, mask)
+    if data.geodetic is not None:
+        value, mask = data.geodetic
+        mean = jnp.sum(glacier_wide.sum(-1) * mask) / jnp.sum(mask)
+        out["geodetic"] = (mean - value, jnp.ones_like(value))
     if data.stakes is not None:
         out["stakes"] = (stake_sums - data.stakes.value, jnp.ones_like(data.stakes.value))
     return out
@@ -214,21 +215,22 @@ def _year_mask(years, hydro: list[int]) -> np.ndarray:
     return np.isin(hydro, list(years)).astype(np.float32)
 
 
-def observation_targets(obs, hydro: list[int]) -> dict:
-    """{kind: (values, mask)} of :class:`ObjectiveData` for the run's hydrological years;
-    kinds with no observed year in the run are left out."""
+def observation_targets(obs, hydro: list[int]) -> tuple[dict, tuple | None]:
+    """The ``targets`` and ``geodetic`` of :class:`ObjectiveData` for the run's hydrological
+    years; kinds with no observed year in the run are left out."""
     targets = {}
     for kind in _SEASONAL_KINDS:
         series = getattr(obs, kind)
         mask = _year_mask(series, hydro)
         if mask.any():
             targets[kind] = (np.asarray([series.get(y, 0.0) for y in hydro], np.float32), mask)
+    geodetic = None
     if obs.geodetic is not None:
         y0, y1, value = obs.geodetic
         mask = _year_mask(range(y0, y1 + 1), hydro)
         if mask.any():
-            targets["geodetic"] = (np.asarray([value], np.float32), mask)
-    return targets
+            geodetic = (np.asarray([value], np.float32), mask)
+    return targets, geodetic
 
 
 class Objective:
@@ -269,7 +271,7 @@ class Objective:
                                    (stakes["row"] * grid.shape[1] + stakes["col"]).values,
                                    stakes["balance"].values.astype(np.float32))
         data = ObjectiveData(ref.temperature, ref.precipitation, ref.plan, ref.membership, run.offset,
-                             run.static, observation_targets(self.obs, self.hydro), stake_data)
+                             run.static, *observation_targets(self.obs, self.hydro), stake_data)
         return jax.tree_util.tree_map(jnp.asarray, data)
 
     def value_and_grad(self, theta):

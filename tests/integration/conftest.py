@@ -27,3 +27,15 @@ def restore_oggm_cfg():
     yield
     cfg.unpack_config(packed)
     cfg.CACHE_DIR = cache_dir
+
+
+@pytest.fixture(scope="module")
+def hef_daily(oggm_sample_data, tmp_path_factory):
+    """Hintereisferner with daily climate and the model grid, one per test module (tests
+    write calibrations into it)."""
+    from oggm_glaunti.integration import glaunti_model_grid, hintereisferner_gdir, process_daily_from_monthly
+
+    gdir = hintereisferner_gdir(tmp_path_factory.mktemp("hef_daily"))
+    process_daily_from_monthly(gdir)
+    glaunti_model_grid(gdir)
+    return gdir

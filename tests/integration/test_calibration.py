@@ -15,16 +15,6 @@ STAKE_YEARS = range(1996, 2000)  # hydrological years (1 Oct Y .. 30 Sep Y+1)
 GEODETIC = (1997, 2000)  # 1 Jan 1997 .. 1 Jan 2000: hydrological years 1996-1998
 
 
-@pytest.fixture(scope="module")
-def hef_daily(oggm_sample_data, tmp_path_factory):
-    from oggm_glaunti.integration import glaunti_model_grid, hintereisferner_gdir, process_daily_from_monthly
-
-    gdir = hintereisferner_gdir(tmp_path_factory.mktemp("hef_calibration"))
-    process_daily_from_monthly(gdir, y0=1985, y1=2001)
-    glaunti_model_grid(gdir)
-    return gdir
-
-
 def stake_records(gdir, n_stakes=4) -> pd.DataFrame:
     """Winter and summer records at glacier cells spread over the elevation range."""
     import pyproj

@@ -9,16 +9,6 @@ from oggm_glaunti.integration.units import SEC_IN_MONTH, SEC_IN_YEAR
 
 
 @pytest.fixture(scope="module")
-def hef_daily(oggm_sample_data, tmp_path_factory):
-    from oggm_glaunti.integration import glaunti_model_grid, hintereisferner_gdir, process_daily_from_monthly
-
-    gdir = hintereisferner_gdir(tmp_path_factory.mktemp("hef_protocol"))
-    process_daily_from_monthly(gdir)
-    glaunti_model_grid(gdir)
-    return gdir
-
-
-@pytest.fixture(scope="module")
 def mb_a(hef_daily):
     from oggm_glaunti.integration import GlaUnTIMassBalance
 
