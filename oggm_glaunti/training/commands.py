@@ -129,7 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
     """
     from ..weights import save_model
     from .config import TrainConfig
-    from .dataset import read_dataset
+    from .dataset import check_folds, read_dataset, read_index
     from .loop import train
 
     config = TrainConfig(
@@ -140,6 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
         batch_glaciers=args.batch_glaciers, steps_per_epoch=args.steps_per_epoch,
         chunk_years=args.chunk_years, checkpoint_dir=args.output,
         checkpoint_glaciers=args.checkpoint_glaciers, resume=args.resume, progress=not args.quiet)
+    check_folds(args.dataset, read_index(args.dataset), config.train_folds, "training")
     glaciers = read_dataset(args.dataset, folds=sorted(set(config.train_folds + config.val_folds)))
     result = train(config, glaciers)
     save_model(result.last_model, os.path.join(args.output, "last.npz"),

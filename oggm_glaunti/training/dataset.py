@@ -1,10 +1,12 @@
-"""Reader for a GlaUnTI-style dataset folder: one :class:`GlacierData` per glacier.
+"""Reader for the GlaUnTI dataset as released: one :class:`GlacierData` per glacier.
 
-The folder layout and every file's content are documented in ``docs/dataset_format.md``:
-``index.csv`` at the root, then per glacier ``temperature.nc``, ``precipitation.nc``,
-``orography.nc``, ``dem.nc``, ``outlines.nc``, optional ``facies.nc``, ``total_smb.csv`` and
-optional ``point_smb.csv``. Temperature is stored at the climate's orography height and
-downscaled here with the lapse rate of spec section 1.
+The layout is the paper's dataset (doi:10.4121/5ea53bc3-…), read unchanged as the
+published code reads it; ``docs/dataset_format.md`` documents it and
+:mod:`oggm_glaunti.dataset_layout` names its files, variables and columns: ``index.csv`` at
+the root, then per glacier ``temperature.nc``, ``precipitation.nc``, ``orography.nc``,
+``dem.nc``, ``outlines.nc``, optional ``facies.nc``, ``total_smb.csv`` and optional
+``point_smb.csv``. Temperature is stored at the climate's orography height and downscaled
+here with the lapse rate of spec section 1, with each hydrological year's DEM layer.
 
 Every problem raises :class:`DatasetError` (a ``ValueError``) naming the glacier, the file
 and, where it applies, the year or date. No JAX here.
@@ -19,6 +21,10 @@ from typing import Iterable, NamedTuple, Optional
 import numpy as np
 import pandas as pd
 
+from ..dataset_layout import (
+    DEM_FILE, FACIES_FILE, INDEX_COLUMNS, INDEX_FILE, LAPSE_RATE, OROGRAPHY_FILE, OUTLINE_FILE,
+    POINT_SMB_FILE, PRECIPITATION_FILE, TEMPERATURE_FILE, TOTAL_SMB_FILE,
+)
 from .dataset_grids import (
     DatasetError, Grid, check_same_grid, lonlat_to_rowcol, read_facies, read_geometry,
     read_orography, read_precipitation, read_temperature,
@@ -27,17 +33,9 @@ from .dataset_tables import read_point_smb, read_total_smb
 from .records import GlacierData, SeasonWindow, StakeObs
 
 __all__ = [
-    "DatasetError", "FoldSplit", "INDEX_COLUMNS", "LAPSE_RATE", "downscale_temperature",
-    "fill_windows", "read_dataset", "read_glacier", "read_index", "split_by_fold",
+    "DatasetError", "FoldSplit", "check_folds", "INDEX_COLUMNS", "LAPSE_RATE", "downscale_temperature",
+    "read_dataset", "read_glacier", "read_index", "split_by_fold",
 ]
-
-#: Temperature lapse rate of the downscaling (degC per m, spec section 1).
-LAPSE_RATE = -0.0060
-#: The columns of ``index.csv`` (as the published index).
-INDEX_COLUMNS = ("name", "wgms_name", "fold", "region", "max_year", "height", "width")
-#: Month and day on which a hydrological year without observed dates begins (and the
-#: previous one ends): 1 October, the northern-hemisphere glaciological year.
-DEFAULT_YEAR_START = (10, 1)
 
 
 class FoldSplit(NamedTuple):
@@ -53,7 +51,7 @@ def read_index(root: str | os.PathLike) -> pd.DataFrame:
 
     ``fold``, ``max_year``, ``height`` and ``width`` are integers; names are unique.
     """
-    path = os.path.join(os.fspath(root), "index.csv")
+    path = os.path.join(os.fspath(root), INDEX_FILE)
     if not os.path.isfile(path):
         raise DatasetError(None, path, "the dataset index is missing (see docs/dataset_format.md)")
     index = pd.read_csv(path, dtype={"name": str, "wgms_name": str, "region": str})
@@ -85,33 +83,6 @@ def split_by_fold(index: pd.DataFrame, test: int = 0, validation: int = 1) -> Fo
     )
 
 
-def fill_windows(windows: dict[int, SeasonWindow], first: np.datetime64,
-                 last: np.datetime64) -> dict[int, SeasonWindow]:
-    """Add annual windows for the years inside the forcing that have no observed dates.
-
-    Year ``Y`` gets 1 October ``Y-1`` .. 1 October ``Y`` (the WGMS label: the year of the end
-    date), snapped to the neighbouring observed windows so that years chain without gaps.
-    Windows that would overlap an observed one, fall outside the forcing or exceed a
-    leap year are not added. Observed windows are returned unchanged.
-    """
-    month, day = DEFAULT_YEAR_START
-    start = lambda y: np.datetime64(f"{y:04d}-{month:02d}-{day:02d}", "D")  # noqa: E731
-    observed = sorted(windows.values(), key=lambda w: w.begin)
-    out = dict(windows)
-    first_year, last_year = int(str(first)[:4]), int(str(last)[:4]) + 1
-    for year in range(first_year, last_year + 1):
-        if year in out:
-            continue
-        begin = out[year - 1].end if year - 1 in out else start(year - 1)
-        end = windows[year + 1].begin if year + 1 in windows else start(year)
-        if begin < first or end > last or not 1 <= int((end - begin).astype(int)) <= 366:
-            continue
-        if any(begin < w.end and w.begin < end for w in observed):
-            continue
-        out[year] = SeasonWindow(year, begin, end)
-    return dict(sorted(out.items()))
-
-
 def downscale_temperature(temperature: np.ndarray, orography: np.ndarray, elevation: np.ndarray,
                           day_geometry: np.ndarray) -> np.ndarray:
     """``T + LAPSE_RATE * (z_cell - z_orography)`` with each day's DEM (spec section 1).
@@ -127,7 +98,8 @@ def _day_geometry(dates: np.ndarray, windows: dict[int, SeasonWindow],
     """The geometry index of each day: that of the hydrological year the day falls in.
 
     A day shared by two years (the boundary) takes the later year's geometry; days before
-    the first window take the first year's.
+    the first window take the first year's. Every window's year has its own layer (checked
+    by :func:`_check_geometry_years`).
     """
     if not windows:
         return np.zeros(len(dates), np.int64)
@@ -137,6 +109,17 @@ def _day_geometry(dates: np.ndarray, windows: dict[int, SeasonWindow],
     which = np.clip(np.searchsorted(begins, dates, side="right") - 1, 0, None)
     geometry = np.searchsorted(geometry_years, years[which], side="right") - 1
     return np.clip(geometry, 0, None)
+
+
+def _check_geometry_years(name: str, path: str, windows: dict[int, SeasonWindow],
+                          geometry_years: np.ndarray, dem_path: str) -> None:
+    """Every year of ``total_smb.csv`` runs with its own DEM/outline layer (``.sel(year=Y)``)."""
+    missing = sorted(set(windows) - set(int(y) for y in geometry_years))
+    if missing:
+        raise DatasetError(name, path, f"the year has no geometry layer in {dem_path} / {OUTLINE_FILE} "
+                           f"(their years: {int(geometry_years[0])}..{int(geometry_years[-1])}); every "
+                           f"simulated year needs its DEM and outline ({len(missing)} year(s) lack one: "
+                           f"{missing})", year=missing[0])
 
 
 def _stakes(name: str, path: str, grid: Grid, windows: dict[int, SeasonWindow], first: np.datetime64,
@@ -159,7 +142,7 @@ def _stakes(name: str, path: str, grid: Grid, windows: dict[int, SeasonWindow], 
     if no_window.any():
         year = int(table["year"][no_window].iloc[0])
         raise DatasetError(name, path, "stake records for a hydrological year that has no window: "
-                           "add the year's dates to total_smb.csv", year=year)
+                           f"add the year's dates to {TOTAL_SMB_FILE}", year=year)
     return tuple(
         StakeObs(int(r.year), str(r.season), np.datetime64(r.begin, "D"), np.datetime64(r.end, "D"),
                  int(row[i]), int(col[i]), float(r.balance), bool(r.is_index))
@@ -168,7 +151,7 @@ def _stakes(name: str, path: str, grid: Grid, windows: dict[int, SeasonWindow], 
 
 
 def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFrame] = None,
-                 fill_years: bool = True, outside_stakes: str = "error") -> GlacierData:
+                 outside_stakes: str = "error") -> GlacierData:
     """Read one glacier of a dataset folder.
 
     Parameters
@@ -176,8 +159,6 @@ def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFram
     root : the dataset folder (holding ``index.csv``).
     name : the glacier's name (its row in ``index.csv`` and its sub-folder).
     index : the already-read index (default: read ``index.csv``).
-    fill_years : add annual 1 October windows for the years without observed dates (e.g.
-        the spin-up years), see :func:`fill_windows`.
     outside_stakes : ``"error"`` (default) refuses stakes off the grid; ``"warn"`` drops
         them with a warning.
 
@@ -192,39 +173,36 @@ def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFram
     index = read_index(root) if index is None else index
     rows = index[index["name"] == name]
     if rows.empty:
-        raise DatasetError(name, os.path.join(root, "index.csv"), "the glacier is not listed")
+        raise DatasetError(name, os.path.join(root, INDEX_FILE), "the glacier is not listed")
     entry = rows.iloc[0]
     folder = os.path.join(root, name)
     if not os.path.isdir(folder):
         raise DatasetError(name, folder, "the glacier's folder is missing")
     path = lambda f: os.path.join(folder, f)  # noqa: E731
 
-    dates, temperature, grid, downscaled = read_temperature(name, path("temperature.nc"))
-    p_dates, precipitation, p_grid = read_precipitation(name, path("precipitation.nc"))
-    check_same_grid(name, path("precipitation.nc"), p_grid, grid, path("temperature.nc"))
+    dates, temperature, grid = read_temperature(name, path(TEMPERATURE_FILE))
+    p_dates, precipitation, p_grid = read_precipitation(name, path(PRECIPITATION_FILE))
+    check_same_grid(name, path(PRECIPITATION_FILE), p_grid, grid, path(TEMPERATURE_FILE))
     if not np.array_equal(p_dates, dates):
-        raise DatasetError(name, path("precipitation.nc"), f"its days {p_dates[0]}..{p_dates[-1]} differ "
-                           f"from those of temperature.nc ({dates[0]}..{dates[-1]})")
-    if not downscaled:
-        orography, o_grid = read_orography(name, path("orography.nc"))
-        check_same_grid(name, path("orography.nc"), o_grid, grid, path("temperature.nc"))
+        raise DatasetError(name, path(PRECIPITATION_FILE), f"its days {p_dates[0]}..{p_dates[-1]} differ "
+                           f"from those of {TEMPERATURE_FILE} ({dates[0]}..{dates[-1]})")
+    orography, o_grid = read_orography(name, path(OROGRAPHY_FILE))
+    check_same_grid(name, path(OROGRAPHY_FILE), o_grid, grid, path(TEMPERATURE_FILE))
     geometry_years, elevation, elevation_std, outline = read_geometry(
-        name, path("dem.nc"), path("outlines.nc"), grid, path("temperature.nc"))
-    facies = (read_facies(name, path("facies.nc"), grid, path("temperature.nc"))
-              if os.path.isfile(path("facies.nc")) else {})
+        name, path(DEM_FILE), path(OUTLINE_FILE), grid, path(TEMPERATURE_FILE))
+    facies = (read_facies(name, path(FACIES_FILE), grid, path(TEMPERATURE_FILE))
+              if os.path.isfile(path(FACIES_FILE)) else {})
     if grid.shape != (int(entry["height"]), int(entry["width"])):
-        raise DatasetError(name, os.path.join(root, "index.csv"), f"height x width {entry['height']} x "
+        raise DatasetError(name, os.path.join(root, INDEX_FILE), f"height x width {entry['height']} x "
                            f"{entry['width']} differ from the grid's {grid.shape[0]} x {grid.shape[1]}")
 
     first, last = dates[0], dates[-1]
-    windows, glacier_wide = read_total_smb(name, path("total_smb.csv"), first, last)
-    if fill_years:
-        windows = fill_windows(windows, first, last)
-    stakes = (_stakes(name, path("point_smb.csv"), grid, windows, first, last, outside_stakes)
-              if os.path.isfile(path("point_smb.csv")) else ())
-    if not downscaled:
-        temperature = downscale_temperature(temperature, orography, elevation,
-                                            _day_geometry(dates, windows, geometry_years))
+    windows, glacier_wide = read_total_smb(name, path(TOTAL_SMB_FILE), first, last)
+    _check_geometry_years(name, path(TOTAL_SMB_FILE), windows, geometry_years, DEM_FILE)
+    stakes = (_stakes(name, path(POINT_SMB_FILE), grid, windows, first, last, outside_stakes)
+              if os.path.isfile(path(POINT_SMB_FILE)) else ())
+    temperature = downscale_temperature(temperature, orography, elevation,
+                                        _day_geometry(dates, windows, geometry_years))
     return GlacierData(
         name=name, fold=int(entry["fold"]), dates=dates, temperature=temperature,
         precipitation=precipitation, geometry_years=geometry_years, elevation=elevation,
@@ -232,6 +210,25 @@ def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFram
         stakes=stakes, facies_by_year=facies, crs=grid.crs.to_wkt(),
         x=grid.x, y=grid.y,
     )
+
+
+def check_folds(root: str | os.PathLike, index: pd.DataFrame, folds: Iterable[int],
+                role: str = "") -> list[int]:
+    """The sorted folds asked for, if at least one glacier of the index is in one of them.
+
+    Raises
+    ------
+    DatasetError
+        naming the folds asked for (``role``, e.g. "training", says for what) and the folds
+        the index holds.
+    """
+    asked = sorted({int(f) for f in folds})
+    present = sorted(int(f) for f in index["fold"].unique())
+    if not set(asked) & set(present):
+        raise DatasetError(None, os.path.join(os.fspath(root), INDEX_FILE),
+                           f"no glacier is in the {role + ' ' if role else ''}folds {asked} asked for; "
+                           f"the folds in the index are {present}")
+    return asked
 
 
 def read_dataset(root: str | os.PathLike, names: Optional[Iterable[str]] = None,
@@ -243,7 +240,7 @@ def read_dataset(root: str | os.PathLike, names: Optional[Iterable[str]] = None,
     root : the dataset folder.
     names : only these glaciers (all must be listed in the index); default all.
     folds : only glaciers of these folds; default all.
-    **kwargs : passed to :func:`read_glacier` (``fill_years``, ``outside_stakes``).
+    **kwargs : passed to :func:`read_glacier` (``outside_stakes``).
     """
     index = read_index(root)
     selected = index
@@ -251,9 +248,9 @@ def read_dataset(root: str | os.PathLike, names: Optional[Iterable[str]] = None,
         names = list(names)
         unknown = sorted(set(names) - set(index["name"]))
         if unknown:
-            raise DatasetError(unknown[0], os.path.join(os.fspath(root), "index.csv"),
+            raise DatasetError(unknown[0], os.path.join(os.fspath(root), INDEX_FILE),
                                f"the glacier is not listed (unknown: {unknown})")
         selected = selected[selected["name"].isin(names)]
     if folds is not None:
-        selected = selected[selected["fold"].isin([int(f) for f in folds])]
+        selected = selected[selected["fold"].isin(check_folds(root, index, folds))]
     return [read_glacier(root, name, index=index, **kwargs) for name in selected["name"]]

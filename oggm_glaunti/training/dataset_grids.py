@@ -1,8 +1,10 @@
 """Reading and checking the gridded files of one glacier of a GlaUnTI dataset folder.
 
-The layout is documented in ``docs/dataset_format.md``; this module knows the netCDF side:
-the grid (x/y cell centres and a CF grid mapping carrying the CRS), daily forcing with
-units, annual geometry and facies. Every failure is a :class:`DatasetError` naming the
+The layout is the released dataset's (``docs/dataset_format.md``,
+:mod:`oggm_glaunti.dataset_layout`); this module knows the netCDF side: the grid (x/y cell
+centres and the CF grid mapping that rioxarray writes), daily forcing (no ``units``
+attribute: the released variables are in degC and m per day, checked by range), annual
+geometry and facies. Every failure is a :class:`DatasetError` naming the
 glacier, the file and, where it applies, the year or date. No JAX here.
 """
 
@@ -19,21 +21,13 @@ import xarray as xr
 
 from ..core.inputs import FACIES_CLASSES
 from ..core.validation import MAX_PLAUSIBLE_PRECIPITATION, MAX_PLAUSIBLE_TEMPERATURE
+from ..dataset_layout import (
+    ELEVATION_STD_VAR, ELEVATION_VAR, FACIES_VAR, OROGRAPHY_VAR, OUTLINE_VAR, PRECIPITATION_VAR,
+    TEMPERATURE_VAR,
+)
 
-#: Variable names inside each file (see docs/dataset_format.md).
-TEMPERATURE_VAR = "temperature"
-PRECIPITATION_VAR = "precipitation"
-OROGRAPHY_VAR = "orography"
-ELEVATION_VAR = "elevation"
-ELEVATION_STD_VAR = "elevation_std"
-OUTLINE_VAR = "outline"
-FACIES_VAR = "facies"
 #: Facies channel names in the corrector's order (spec section 3), then the confidence.
 FACIES_BANDS: tuple[str, ...] = FACIES_CLASSES + ("confidence",)
-
-_CELSIUS_UNITS = {"degc", "c", "°c", "deg_c", "degrees_c", "degree_c", "celsius",
-                  "degree_celsius", "degrees_celsius"}
-_KELVIN_UNITS = {"k", "kelvin", "degk", "deg_k"}
 
 
 class DatasetError(ValueError):
@@ -93,7 +87,8 @@ def _open(glacier: str, path: str) -> xr.Dataset:
 
 def _variable(glacier: str, path: str, ds: xr.Dataset, name: str, dims: tuple[str, ...]) -> xr.DataArray:
     if name not in ds.variables:
-        raise DatasetError(glacier, path, f"has no variable {name!r} (found {sorted(ds.data_vars)})")
+        raise DatasetError(glacier, path, f"has no variable {name!r} (found {sorted(ds.data_vars)}); the "
+                           "released layout is described in docs/dataset_format.md")
     da = ds[name]
     if set(da.dims) != set(dims):
         raise DatasetError(glacier, path, f"variable {name!r} has dims {da.dims}; expected {dims}")
@@ -157,13 +152,6 @@ def _first_bad(glacier: str, path: str, bad: np.ndarray, labels: np.ndarray, pro
         raise DatasetError(glacier, path, f"{problem} ({n} {unit}{'s' if n > 1 else ''} affected)", year=label)
 
 
-def _units_of(glacier: str, path: str, da: xr.DataArray) -> str:
-    units = da.attrs.get("units")
-    if not units:
-        raise DatasetError(glacier, path, f"variable {da.name!r} has no 'units' attribute")
-    return str(units).strip()
-
-
 def _daily_times(glacier: str, path: str, da: xr.DataArray) -> np.ndarray:
     times = np.asarray(da["time"].values)
     if not np.issubdtype(times.dtype, np.datetime64):
@@ -179,20 +167,14 @@ def _daily_times(glacier: str, path: str, da: xr.DataArray) -> np.ndarray:
     return days
 
 
-def read_temperature(glacier: str, path: str) -> tuple[np.ndarray, np.ndarray, Grid, bool]:
-    """Daily temperature: (dates, (T, H, W) degC, grid, already downscaled?).
+def read_temperature(glacier: str, path: str) -> tuple[np.ndarray, np.ndarray, Grid]:
+    """Daily temperature at the climate's orography height: (dates, (T, H, W) degC, grid).
 
-    The temperature is at the orography height unless the variable's ``downscaled``
-    attribute is true (1, "true", "yes"): then it is already at each cell's height.
+    No ``units`` attribute is read (the released files have none): a value above
+    ``MAX_PLAUSIBLE_TEMPERATURE`` is taken as kelvin and refused, naming the first such day.
     """
     with _open(glacier, path) as ds:
         da = _variable(glacier, path, ds, TEMPERATURE_VAR, ("time", "y", "x"))
-        downscaled = str(da.attrs.get("downscaled", "0")).strip().lower() in ("1", "true", "yes")
-        units = _units_of(glacier, path, da)
-        if units.lower() in _KELVIN_UNITS:
-            raise DatasetError(glacier, path, f"temperature is in {units!r}; expected degC (subtract 273.15)")
-        if units.lower() not in _CELSIUS_UNITS:
-            raise DatasetError(glacier, path, f"temperature units {units!r} are not understood; expected 'degC'")
         grid, dates = _grid_of(glacier, path, ds, da), _daily_times(glacier, path, da)
         values = np.asarray(da.values, np.float32)
     labels = dates.astype(str)
@@ -200,26 +182,18 @@ def read_temperature(glacier: str, path: str) -> tuple[np.ndarray, np.ndarray, G
                "temperature has NaN or infinite values")
     _first_bad(glacier, path, (values > MAX_PLAUSIBLE_TEMPERATURE).any(axis=(1, 2)), labels,
                f"temperature exceeds {MAX_PLAUSIBLE_TEMPERATURE} degC, which looks like kelvin; "
-               "expected degC")
-    return dates, values, grid, downscaled
-
-
-def _check_precipitation_units(glacier: str, path: str, units: str) -> None:
-    """Accept metres of water (per day): 'm', 'm day-1', 'm w.e. d-1', 'm/day', ..."""
-    first = units.replace("/", " ").split()[0].lower()
-    if first in ("mm", "kg", "kg.m-2", "kg/m2", "kg m-2"):
-        raise DatasetError(glacier, path, f"precipitation is in {units!r}, which looks like mm per day; "
-                           "expected m w.e. per day (divide by 1000)")
-    if first != "m":
-        raise DatasetError(glacier, path, f"precipitation units {units!r} are not understood; "
-                           "expected m w.e. per day, e.g. 'm day-1'")
+               "expected degC (subtract 273.15)")
+    return dates, values, grid
 
 
 def read_precipitation(glacier: str, path: str) -> tuple[np.ndarray, np.ndarray, Grid]:
-    """Daily precipitation: (dates, (T, H, W) m w.e. per day, grid)."""
+    """Daily precipitation: (dates, (T, H, W) m w.e. per day, grid).
+
+    No ``units`` attribute is read: a value above ``MAX_PLAUSIBLE_PRECIPITATION`` m per day
+    is taken as mm and refused, naming the first such day.
+    """
     with _open(glacier, path) as ds:
         da = _variable(glacier, path, ds, PRECIPITATION_VAR, ("time", "y", "x"))
-        _check_precipitation_units(glacier, path, _units_of(glacier, path, da))
         grid, dates = _grid_of(glacier, path, ds, da), _daily_times(glacier, path, da)
         values = np.asarray(da.values, np.float32)
     labels = dates.astype(str)
@@ -229,7 +203,7 @@ def read_precipitation(glacier: str, path: str) -> tuple[np.ndarray, np.ndarray,
                "precipitation is negative")
     _first_bad(glacier, path, (values > MAX_PLAUSIBLE_PRECIPITATION).any(axis=(1, 2)), labels,
                f"precipitation exceeds {MAX_PLAUSIBLE_PRECIPITATION} m per day, which looks like mm "
-               "per day; expected m w.e. per day")
+               "per day; expected m of water per day (divide by 1000)")
     return dates, values, grid
 
 
@@ -239,7 +213,8 @@ def read_orography(glacier: str, path: str) -> tuple[np.ndarray, Grid]:
         da = _variable(glacier, path, ds, OROGRAPHY_VAR, ("y", "x"))
         grid, values = _grid_of(glacier, path, ds, da), np.asarray(da.values, np.float32)
     if not np.isfinite(values).all():
-        raise DatasetError(glacier, path, "orography has NaN or infinite values")
+        raise DatasetError(glacier, path, f"{OROGRAPHY_VAR!r} (the climate's orography) has NaN or "
+                           "infinite values")
     return values, grid
 
 
@@ -272,9 +247,9 @@ def read_geometry(glacier: str, dem_path: str, outline_path: str, reference: Gri
     for values, path, what in ((elevation, dem_path, ELEVATION_VAR), (elevation_std, dem_path, ELEVATION_STD_VAR),
                                (outline, outline_path, OUTLINE_VAR)):
         _first_bad(glacier, path, ~np.isfinite(values).all(axis=(1, 2)), years,
-                   f"{what} has NaN or infinite values (fill voids first)")
+                   f"{what!r} has NaN or infinite values (fill voids first)")
     _first_bad(glacier, dem_path, (elevation_std < 0).any(axis=(1, 2)), years,
-               "elevation_std is negative")
+               f"{ELEVATION_STD_VAR!r} is negative")
     _first_bad(glacier, outline_path, ((outline < 0) | (outline > 1)).any(axis=(1, 2)), years,
                "outline fractions must lie in 0..1")
     _first_bad(glacier, outline_path, outline.sum(axis=(1, 2)) <= 0, years,

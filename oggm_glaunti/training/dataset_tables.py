@@ -1,5 +1,6 @@
 """Reading and checking the observation tables of one glacier (``total_smb.csv``,
-``point_smb.csv``) of a GlaUnTI dataset folder (layout: ``docs/dataset_format.md``).
+``point_smb.csv``) of a GlaUnTI dataset folder, in the released layout
+(``docs/dataset_format.md``, :mod:`oggm_glaunti.dataset_layout`).
 
 Failures are :class:`~oggm_glaunti.training.dataset_grids.DatasetError` naming the glacier,
 the file and the (hydrological) year of the offending row. No JAX here.
@@ -13,17 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.plan import MAX_DAYS_PER_YEAR
+from ..dataset_layout import BALANCE_CODES, POINT_COLUMNS, TOTAL_COLUMNS
 from .dataset_grids import DatasetError
 from .records import SEASONS, GlacierWideObs, SeasonWindow
 
-TOTAL_COLUMNS = ("year", "begin_date", "midseason_date", "end_date",
-                 "annual_balance", "winter_balance", "summer_balance")
-POINT_COLUMNS = ("year", "season", "begin_date", "end_date", "latitude", "longitude", "balance")
 #: Balances beyond this (m w.e.) are taken as mm w.e. (WGMS publishes mm w.e.).
 MAX_PLAUSIBLE_BALANCE = 30.0
-
-_TRUE = {"1", "true", "yes", "y", "t", "index"}
-_FALSE = {"", "0", "false", "no", "n", "f", "nan"}
 
 
 def _read_csv(glacier: str, path: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -126,31 +122,23 @@ def read_total_smb(glacier: str, path: str, first: np.datetime64, last: np.datet
     return windows, tuple(observations)
 
 
-def _flags(glacier: str, path: str, table: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in table.columns:
-        return np.zeros(len(table), bool)
-    text = table[column].str.lower()
-    bad = ~text.isin(_TRUE | _FALSE)
-    if bad.any():
-        row = table[bad].iloc[0]
-        raise DatasetError(glacier, path, f"column {column!r} holds {row[column]!r}; expected 1/0, "
-                           "true/false or empty", year=int(row["year"]))
-    return text.isin(_TRUE).to_numpy()
-
-
 def read_point_smb(glacier: str, path: str, first: np.datetime64, last: np.datetime64) -> pd.DataFrame:
     """Stake records from ``point_smb.csv`` as a checked table.
 
     Returns columns year (int), season (one of SEASONS), begin, end (datetime64[D]),
-    latitude, longitude, balance (float) and is_index (bool), in file order.
+    latitude, longitude, balance (float) and is_index (bool), in file order. A
+    ``balance_code`` of ``index`` gives season "annual" with ``is_index`` true: such readings
+    are left out of the loss and, by default, of the point scores.
     """
     table = _read_csv(glacier, path, POINT_COLUMNS)
-    season = table["season"].str.lower()
-    bad = ~season.isin(SEASONS)
+    code = table["balance_code"].str.lower()
+    bad = ~code.isin(BALANCE_CODES)
     if bad.any():
         row = table[bad].iloc[0]
-        raise DatasetError(glacier, path, f"column 'season' holds {row['season']!r}; expected one of "
-                           f"{SEASONS} (mark index records in column 'is_index')", year=int(row["year"]))
+        raise DatasetError(glacier, path, f"column 'balance_code' holds {row['balance_code']!r}; expected "
+                           f"one of {BALANCE_CODES}", year=int(row["year"]))
+    is_index = (code == "index").to_numpy()
+    season = code.where(~is_index, "annual")
     begin, end = (_dates(glacier, path, table, c, True) for c in ("begin_date", "end_date"))
     begin = begin.to_numpy().astype("datetime64[D]")
     end = end.to_numpy().astype("datetime64[D]")
@@ -176,5 +164,5 @@ def read_point_smb(glacier: str, path: str, first: np.datetime64, last: np.datet
                                year=int(table["year"].iloc[i]))
     return pd.DataFrame({
         "year": table["year"].to_numpy(), "season": season.to_numpy(), "begin": begin, "end": end,
-        **numbers, "is_index": _flags(glacier, path, table, "is_index"),
+        **numbers, "is_index": is_index,
     })

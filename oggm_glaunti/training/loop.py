@@ -74,8 +74,9 @@ def split_glaciers(glaciers: Sequence[GlacierData], config: TrainConfig) -> tupl
     val = [i for i, g in enumerate(glaciers) if g.fold in config.val_folds]
     if not train:
         folds = sorted({g.fold for g in glaciers}, key=str)
-        raise ValueError(f"no training glacier: folds {config.train_folds} asked for, the data "
-                         f"has folds {folds}")
+        raise ValueError(f"no training glacier: training folds {list(config.train_folds)} were asked "
+                         f"for, but the {len(glaciers)} glacier(s) given are in folds {folds} only; "
+                         "choose training folds that exist in the dataset (its index.csv)")
     return train, val
 
 

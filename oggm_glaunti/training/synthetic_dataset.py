@@ -1,8 +1,10 @@
-"""A small synthetic dataset folder in the documented layout, with a known truth.
+"""A small synthetic dataset folder in the released layout, with a known truth.
 
-:func:`write_synthetic_dataset` writes a handful of small idealised glaciers exactly as
-``docs/dataset_format.md`` describes (so the reader is exercised for real): daily forcing at
-the climate's orography height, annual DEMs and outlines, and observations produced by the
+:func:`write_synthetic_dataset` writes a handful of small idealised glaciers in the layout of
+the released GlaUnTI dataset (``docs/dataset_format.md``; file and variable names, no
+``units`` attributes, the CRS as rioxarray writes it), so every test that trains on it
+exercises the real format: daily forcing at the climate's orography height, annual DEMs and
+outlines, and observations produced by the
 TI model (variant A) run with a known "true" parameter set, recorded in ``truth.json``.
 
 How the observations are made (per glacier):
@@ -30,13 +32,18 @@ from typing import Mapping, Optional
 import numpy as np
 import pandas as pd
 import pyproj
+import rioxarray  # noqa: F401  (registers the .rio accessor: the CRS as the released files carry it)
 import xarray as xr
 
 from ..core import MAX_DAYS_PER_YEAR, TIModel, TIParameters, run_year
 from ..core.parameters import PRIOR_CONSTRAINED, TRAINABLE_NAMES
+from ..dataset_layout import (
+    DEM_FILE, ELEVATION_STD_VAR, ELEVATION_VAR, FACIES_BAND_LABELS, FACIES_FILE, FACIES_VAR, INDEX_FILE,
+    LAPSE_RATE, OROGRAPHY_FILE, OROGRAPHY_VAR, OUTLINE_FILE, OUTLINE_VAR, POINT_SMB_FILE,
+    PRECIPITATION_FILE, PRECIPITATION_VAR, TEMPERATURE_FILE, TEMPERATURE_VAR, TOTAL_SMB_FILE,
+)
 from ..synthetic import glacier_geometry
-from .dataset import LAPSE_RATE, _day_geometry, downscale_temperature
-from .dataset_grids import FACIES_BANDS
+from .dataset import _day_geometry, downscale_temperature
 from .records import GlacierData, SeasonWindow
 
 #: The true constrained TI parameters: each 15-25 % off the published variant A values.
@@ -173,21 +180,15 @@ def _stake_records(rng, data: GlacierData, daily: np.ndarray, cells: np.ndarray)
     return table
 
 
-def _grid_dataset(name: str, values: np.ndarray, dims: tuple[str, ...], coords: dict, units: str,
-                  crs_wkt: str) -> xr.Dataset:
-    """One variable on the grid, with a CF grid mapping carrying the CRS."""
-    da = xr.DataArray(values.astype(np.float32), dims=dims, coords=coords, attrs={"units": units})
-    ds = xr.Dataset({name: da})
-    ds[name].attrs["grid_mapping"] = "spatial_ref"
-    ds.coords["spatial_ref"] = xr.DataArray(np.int32(0), attrs={"crs_wkt": crs_wkt, "spatial_ref": crs_wkt})
-    ds["x"].attrs.update(units="m", standard_name="projection_x_coordinate")
-    ds["y"].attrs.update(units="m", standard_name="projection_y_coordinate")
-    return ds
+def _grid_dataset(variables: dict[str, np.ndarray], dims: tuple[str, ...], coords: dict) -> xr.Dataset:
+    """Variables on the grid, float32, no ``units`` attribute (as released), CRS by rioxarray."""
+    ds = xr.Dataset({name: xr.DataArray(values.astype(np.float32), dims=dims, coords=coords)
+                     for name, values in variables.items()})
+    return ds.rio.write_crs(CRS)
 
 
 def _write_glacier(folder: Path, i: int, shape: tuple[int, int], years: np.ndarray, model: TIModel,
                    noise: float, rng: np.random.Generator) -> dict:
-    crs_wkt = pyproj.CRS.from_user_input(CRS).to_wkt()
     dates = _dates(int(years[0]), int(years[-1]))
     x = 600_000.0 + 5_000.0 * i + CELL_SIZE * (np.arange(shape[1]) + 0.5)
     y = 5_200_000.0 + 3_000.0 * i - CELL_SIZE * (np.arange(shape[0]) + 0.5)  # north up
@@ -221,31 +222,28 @@ def _write_glacier(folder: Path, i: int, shape: tuple[int, int], years: np.ndarr
 
     grid = {"y": y, "x": x}
     annual = {"year": years, **grid}
+    daily = {"time": dates.astype("datetime64[ns]"), **grid}
     folder.mkdir()
-    _grid_dataset("temperature", t_orography, ("time", "y", "x"), {"time": dates.astype("datetime64[ns]"), **grid},
-                  "degC", crs_wkt).to_netcdf(folder / "temperature.nc")
-    _grid_dataset("precipitation", precipitation, ("time", "y", "x"), {"time": dates.astype("datetime64[ns]"), **grid},
-                  "m day-1", crs_wkt).to_netcdf(folder / "precipitation.nc")
-    _grid_dataset("orography", orography, ("y", "x"), grid, "m", crs_wkt).to_netcdf(folder / "orography.nc")
-    dem = _grid_dataset("elevation", elevation, ("year", "y", "x"), annual, "m", crs_wkt)
-    dem["elevation_std"] = xr.DataArray(elevation_std, dims=("year", "y", "x"),
-                                        attrs={"units": "m", "grid_mapping": "spatial_ref"})
-    dem.to_netcdf(folder / "dem.nc")
-    _grid_dataset("outline", outline, ("year", "y", "x"), annual, "1", crs_wkt).to_netcdf(folder / "outlines.nc")
+    _grid_dataset({TEMPERATURE_VAR: t_orography}, ("time", "y", "x"), daily).to_netcdf(folder / TEMPERATURE_FILE)
+    _grid_dataset({PRECIPITATION_VAR: precipitation}, ("time", "y", "x"), daily).to_netcdf(
+        folder / PRECIPITATION_FILE)
+    _grid_dataset({OROGRAPHY_VAR: orography}, ("y", "x"), grid).to_netcdf(folder / OROGRAPHY_FILE)
+    _grid_dataset({ELEVATION_VAR: elevation, ELEVATION_STD_VAR: elevation_std}, ("year", "y", "x"),
+                  annual).to_netcdf(folder / DEM_FILE)
+    _grid_dataset({OUTLINE_VAR: outline}, ("year", "y", "x"), annual).to_netcdf(folder / OUTLINE_FILE)
     if i == 0:  # facies maps for the last three years of the first glacier only (they are optional)
         n = min(3, len(years))
-        probabilities = rng.dirichlet(np.ones(len(FACIES_BANDS) - 1), (n,) + shape).transpose(0, 3, 1, 2)
+        probabilities = rng.dirichlet(np.ones(len(FACIES_BAND_LABELS) - 1), (n,) + shape).transpose(0, 3, 1, 2)
         facies = np.concatenate([probabilities, rng.uniform(0.5, 1.0, (n, 1) + shape)], axis=1)
-        _grid_dataset("facies", facies, ("year", "band", "y", "x"),
-                      {"year": years[-n:], "band": list(FACIES_BANDS), **grid}, "1",
-                      crs_wkt).to_netcdf(folder / "facies.nc")
-    total.to_csv(folder / "total_smb.csv", index=False, float_format="%.6f")
+        _grid_dataset({FACIES_VAR: facies}, ("year", "band", "y", "x"),
+                      {"year": years[-n:], "band": list(FACIES_BAND_LABELS), **grid}).to_netcdf(folder / FACIES_FILE)
+    total.to_csv(folder / TOTAL_SMB_FILE, index=False, float_format="%.6f")
     pd.DataFrame({
-        "year": stakes["year"], "stake_id": [f"S{c}" for c in stakes["cell"]], "season": stakes["season"],
+        "year": stakes["year"], "stake_id": [f"S{c}" for c in stakes["cell"]],
         "begin_date": stakes["begin"].astype(str), "end_date": stakes["end"].astype(str),
         "latitude": stakes["latitude"], "longitude": stakes["longitude"], "balance": stakes["balance"],
-        "is_index": stakes["is_index"],
-    }).to_csv(folder / "point_smb.csv", index=False, float_format="%.9f")
+        "balance_code": np.where(stakes["is_index"].astype(bool), "index", stakes["season"]),
+    }).to_csv(folder / POINT_SMB_FILE, index=False, float_format="%.9f")
     return {"stake_cells": cells.tolist(), "seasonal_years": [y for y in obs_years if windows[y].seasonal]}
 
 
@@ -259,7 +257,7 @@ def write_synthetic_dataset(
     noise: float = 0.0,
     overwrite: bool = False,
 ) -> Path:
-    """Write a synthetic dataset folder (layout of ``docs/dataset_format.md``) and its truth.
+    """Write a synthetic dataset folder in the released layout and its truth.
 
     Parameters
     ----------
@@ -305,7 +303,7 @@ def write_synthetic_dataset(
         pd.DataFrame({
             "name": names, "wgms_name": [n.upper() for n in names], "fold": [i % 6 for i in range(n_glaciers)],
             "region": "SYN", "max_year": years[1], "height": shape[0], "width": shape[1],
-        }).to_csv(tmp / "index.csv", index=False)
+        }).to_csv(tmp / INDEX_FILE, index=False)
         truth = {
             "variant": "A",
             "constrained": {**{k: float(v) for k, v in PRIOR_CONSTRAINED.items()

@@ -72,6 +72,10 @@ def test_index_and_folds(dataset):
     assert split.train == ["Synthetic 03", "Synthetic 04"]
     assert split_by_fold(index, test=2, validation=3).train == ["Synthetic 01", "Synthetic 02"]
     assert [g.name for g in read_dataset(dataset, folds=[2, 3])] == split.train
+    assert [g.name for g in read_dataset(dataset, folds=[3, 7])] == ["Synthetic 04"]
+    with pytest.raises(DatasetError, match=r"index.csv: no glacier is in the folds \[6, 7\] asked for; "
+                                           r"the folds in the index are \[0, 1, 2, 3\]"):
+        read_dataset(dataset, folds=[7, 6])
     assert [g.name for g in read_dataset(dataset, names=["Synthetic 04"])] == ["Synthetic 04"]
 
 
@@ -116,9 +120,9 @@ def test_shapes_dates_windows_and_counts(glaciers, truth):
 def test_temperature_is_downscaled_with_the_years_dem(dataset, glaciers):
     g = glaciers[1]
     folder = dataset / g.name
-    raw = xr.load_dataset(folder / "temperature.nc")["temperature"].values
-    orography = xr.load_dataset(folder / "orography.nc")["orography"].values
-    elevation = xr.load_dataset(folder / "dem.nc")["elevation"].values
+    raw = xr.load_dataset(folder / "temperature.nc")["temperature_2m"].values
+    orography = xr.load_dataset(folder / "orography.nc")["elevation"].values
+    elevation = xr.load_dataset(folder / "dem.nc")["z"].values
     day = int((np.datetime64("1997-02-10") - g.dates[0]).astype(int))  # inside hydro year 1997
     expected = raw[day] + LAPSE_RATE * (elevation[list(g.geometry_years).index(1997)] - orography)
     np.testing.assert_allclose(g.temperature[day], expected, rtol=0, atol=1e-4)
@@ -169,31 +173,6 @@ def test_year_forcing_feeds_the_core(glaciers, truth_model):
     pair = next(y for y in g.years[:-1] if months[y] == months[y + 1])
     result = run_years(truth_model, stack_years([g.year_forcing(y) for y in (pair, pair + 1)]))
     assert np.isfinite(np.asarray(result.years.period_smb)).all()
-
-
-def test_missing_years_get_default_windows(dataset, tmp_path):
-    root = copy_glacier(dataset, tmp_path)
-    csv = root / NAME / "total_smb.csv"
-    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    table[table["year"].astype(int) >= 1993].to_csv(csv, index=False)
-    g = read_glacier(root, NAME)
-    assert list(g.windows) == list(range(1990, 2006))
-    assert g.windows[1990].begin == np.datetime64("1989-10-01")
-    assert g.windows[1991].begin == g.windows[1990].end == np.datetime64("1990-10-01")
-    assert g.windows[1992].end == g.windows[1993].begin and not g.windows[1992].seasonal
-    assert min(o.year for o in g.glacier_wide) == 1993
-    assert min(s.year for s in g.stakes) == 1990  # stakes of the filled years are kept
-    with pytest.raises(DatasetError, match=rf"glacier '{NAME}'.*point_smb.csv.*year 1990.*no window"):
-        read_glacier(root, NAME, fill_years=False)
-
-
-def test_already_downscaled_temperature_needs_no_orography(dataset, tmp_path, glaciers):
-    root = copy_glacier(dataset, tmp_path)
-    folder = root / NAME
-    rewrite(folder / "temperature.nc", "temperature",
-            lambda da: da.copy(data=glaciers[1].temperature).assign_attrs(downscaled=1))
-    (folder / "orography.nc").unlink()
-    np.testing.assert_array_equal(read_glacier(root, NAME).temperature, glaciers[1].temperature)
 
 
 def test_writer_is_atomic_and_refuses_to_overwrite(tmp_path, monkeypatch):
@@ -266,29 +245,14 @@ CORRUPTIONS = {
     # name: (corrupt(folder), file named, year/date named or None)
     "missing dem": (lambda f: (f / "dem.nc").unlink(), "dem.nc", None),
     "missing total_smb": (lambda f: (f / "total_smb.csv").unlink(), "total_smb.csv", None),
-    "precipitation mm values": (
-        lambda f: rewrite(f / "precipitation.nc", "precipitation", lambda da: set_value(da, "1996-07-03", 12.0)),
-        "precipitation.nc", "1996-07-03"),
-    "precipitation mm units": (
-        lambda f: rewrite(f / "precipitation.nc", "precipitation", lambda da: da.assign_attrs(units="mm day-1")),
-        "precipitation.nc", None),
-    "precipitation missing units": (
-        lambda f: rewrite(f / "precipitation.nc", "precipitation",
-                          lambda da: da.assign_attrs(units="")), "precipitation.nc", None),
-    "temperature kelvin values": (
-        lambda f: rewrite(f / "temperature.nc", "temperature", lambda da: da + 273.15),
-        "temperature.nc", "1989-09-01"),
-    "temperature kelvin units": (
-        lambda f: rewrite(f / "temperature.nc", "temperature", lambda da: da.assign_attrs(units="K")),
-        "temperature.nc", None),
     "temperature NaN": (
-        lambda f: rewrite(f / "temperature.nc", "temperature", lambda da: set_value(da, "1997-01-15", np.nan)),
+        lambda f: rewrite(f / "temperature.nc", "temperature_2m", lambda da: set_value(da, "1997-01-15", np.nan)),
         "temperature.nc", "1997-01-15"),
     "outline NaN": (
-        lambda f: rewrite(f / "outlines.nc", "outline",
+        lambda f: rewrite(f / "outlines.nc", "outlines",
                           lambda da: da.where(da["year"] != 1995)), "outlines.nc", "year 1995"),
     "elevation NaN": (
-        lambda f: rewrite(f / "dem.nc", "elevation",
+        lambda f: rewrite(f / "dem.nc", "z",
                           lambda da: da.where((da["year"] != 2001) | (da["x"] > da["x"][0]))),
         "dem.nc", "year 2001"),
     "crs mismatch": (lambda f: different_crs(f / "orography.nc"), "orography.nc", None),
@@ -318,6 +282,8 @@ CORRUPTIONS = {
     "overlapping years": (
         lambda f: edit_csv(f / "total_smb.csv", 1994, begin_date="1993-10-15", end_date="1994-10-10",
                            midseason_date="1994-05-01"), "total_smb.csv", "year 1995"),
+    "unknown balance code": (
+        lambda f: edit_csv(f / "point_smb.csv", 2001, balance_code="spring"), "point_smb.csv", "year 2001"),
     "stake NaN": (lambda f: edit_csv(f / "point_smb.csv", 1999, balance="nan"), "point_smb.csv", "year 1999"),
 }
 
