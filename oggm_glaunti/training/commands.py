@@ -1,4 +1,4 @@
-"""The ``train``, ``finetune`` and ``evaluate`` sub-commands of ``oggm-glaunti``.
+"""The ``train``, ``finetune``, ``evaluate`` and ``pool-scores`` sub-commands of ``oggm-glaunti``.
 
 :func:`register` adds them to the CLI's sub-parsers; each maps onto one library function
 (:func:`~oggm_glaunti.training.loop.train`, :func:`~oggm_glaunti.training.finetune.finetune`,
@@ -27,10 +27,11 @@ class _FORMATTER(argparse.HelpFormatter):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train``, ``finetune`` and ``evaluate`` to ``subparsers``."""
+    """Add ``train``, ``finetune``, ``evaluate`` and ``pool-scores`` to ``subparsers``."""
     _add_train(subparsers)
     _add_finetune(subparsers)
     _add_evaluate(subparsers)
+    _add_pool_scores(subparsers)
 
 
 def _years(parser: argparse.ArgumentParser) -> None:
@@ -112,12 +113,22 @@ def _add_evaluate(sub) -> None:
     which.add_argument("--weights", help="weights file (our format) to evaluate")
     which.add_argument("--variant", choices=list("ABCD"), help="evaluate the published variant")
     p.add_argument("--output", required=True,
-                   help="folder for metrics.json, pairs.csv and scatter.png")
+                   help="folder for metrics.json, pairs.csv, scatter.png and glaciers/<name>.json "
+                        "(the published evaluation files)")
     p.add_argument("--folds", type=int, nargs="+", default=[0], help="folds to evaluate (0 = test)")
     p.add_argument("--glaciers", nargs="+", default=None, help="glacier names (instead of --folds)")
     _years(p)
     p.add_argument("--include-index", action="store_true", help="also score 'index' stake records")
     p.set_defaults(func=run_evaluate)
+
+
+def _add_pool_scores(sub) -> None:
+    p = sub.add_parser("pool-scores", help="pool evaluation JSON files into the paper's metric table",
+                       description=run_pool_scores.__doc__, formatter_class=_FORMATTER)
+    p.add_argument("files", nargs="+", help="per-glacier evaluation JSON files (ours or the published code's)")
+    p.add_argument("--output", required=True, help="folder for metrics.md, metrics.json, pairs.csv and scatter.png")
+    p.add_argument("--title", default="", help="title of the figure")
+    p.set_defaults(func=run_pool_scores)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -198,5 +209,29 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result.pairs.to_csv(os.path.join(args.output, "pairs.csv"), index=False)
     label = f"variant {model.variant}" + (f" ({args.weights})" if args.weights else " (published)")
     result.plot(os.path.join(args.output, "scatter.png"), title=label)
+    result.write_glacier_json(os.path.join(args.output, "glaciers"), model=label)
     print(f"{label} on {len(glaciers)} glacier(s)\n{result.table()}\nresults in {args.output}")
+    return 0
+
+
+def run_pool_scores(args: argparse.Namespace) -> int:
+    """Pool the 'overall' pairs of per-glacier evaluation JSON files (written by 'evaluate' or
+    by the published GlaUnTI code) into the metric table of the paper (per scale and season:
+    n, r, RMSE, MAE, bias in m w.e.): metrics.md, metrics.json, pairs.csv and a
+    modelled-vs-observed scatter.png."""
+    from .plots import scatter_plot
+    from .published_json import pooled_table, read_pairs, scores_of
+
+    pairs = read_pairs(args.files)
+    pooled = scores_of(pairs)
+    table = pooled_table(pooled)
+    os.makedirs(args.output, exist_ok=True)
+    with open(os.path.join(args.output, "metrics.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(args.output, "metrics.json"), "w") as f:
+        json.dump({"files": [os.fspath(p) for p in args.files], "pooled": json_safe(pooled)}, f, indent=1)
+    pairs.to_csv(os.path.join(args.output, "pairs.csv"), index=False)
+    scatter_plot(pairs, pooled, os.path.join(args.output, "scatter.png"), args.title)
+    print(f"{len(args.files)} file(s), {pairs['glacier'].nunique()} glacier(s)\n{table}\n"
+          f"results in {args.output}")
     return 0

@@ -1,14 +1,21 @@
-"""Skill of a model against a dataset's observations, as the paper reports it (spec section 8).
+"""Skill of a model against a dataset's observations, as the published code scores it
+(spec section 8 and GLAUNTI_DATASET.md, "How the published code scores a glacier").
 
-Each glacier runs its years in sequence (spin-up included) with daily output; over the
-scored years:
+Each glacier runs its years in sequence (spin-up included, state carried) with daily
+output. The periods' weighted daily SMB are joined into one series per date, **summing the
+values of a date two periods share** (a boundary day, weighted 1/2 in each neighbour,
+appears once with its full value). Over the scored years, from that series:
 
-- **glacier-wide**: the outline-weighted mean SMB over the glacier's season window
-  (annual = winter + summer in seasonal years), against the observed glacier-wide SMB;
-- **point**: the stake cell's daily SMB summed over the stake's *own* dates, both ends at
-  half weight (the convention of spec section 1, so a stake dated like its glacier gets
-  exactly the period SMB), against the stake's value. Stakes whose dates fall outside the
-  run are left out; "index" records are left out unless asked for.
+- **glacier-wide**: the sum over the window's dates, both ends included, as an
+  outline-weighted mean with the observed year's outline (annual ``begin..end``, winter
+  ``begin..midseason``, summer ``midseason..end``), against the observed glacier-wide SMB;
+- **point**: the stake cell's sum over the stake's *own* dates, both ends included,
+  against the stake's value. Stakes whose dates fall outside the run are left out; "index"
+  records are left out unless asked for.
+
+So evaluated values count both end days in full, unlike the loss's period sums (1/2 at the
+ends); the values can be set against the published code's pair by pair
+(:mod:`~oggm_glaunti.training.published_json` writes and pools its JSON files).
 
 Scores (:func:`oggm_glaunti.metrics.skill`): n, Pearson r, RMSE, MAE, bias = mean(model -
 obs), per kind and season, pooled and per glacier.
@@ -31,23 +38,30 @@ from tqdm.auto import tqdm
 from ..core.forcing import YearForcing
 from ..core.models import Model
 from ..core.sequence import run_years
-from ..metrics import SCORES, format_table, json_safe, skill
+from ..metrics import SCORES, json_safe
 from .gradients import start_state
-from .losses import outline_mean, season_smb
+from .published_json import KIND_KEYS, pooled_table, scores_of, write_glacier_json
 from .records import SEASONS, GlacierData
 from .sequences import GlacierSequence, prepare_sequence
 
-KINDS = ("point", "glacier_wide")
+KINDS = tuple(KIND_KEYS)
 _CELL_SLOTS = 8  # stake cells are padded to a multiple of this (fewer compilations)
 
 
 @eqx.filter_jit
-def _run_chunk(model: Model, state: Optional[Array], forcing: YearForcing,
-               cells: Array) -> tuple[Array, Array, Array]:
-    """Glacier-wide season SMB (n, 3), daily SMB at ``cells`` (n, steps, k), end state."""
+def _run_chunk(model: Model, state: Optional[Array], forcing: YearForcing, cells: Array,
+               neighbour_outlines: Array) -> tuple[Array, Array, Array]:
+    """Glacier-wide daily SMB (n, steps, 3), daily SMB at ``cells`` (n, steps, k), end state.
+
+    The glacier-wide columns are outline-weighted means of each step's field with the
+    year's own outline, the previous run year's and the next run year's
+    (``neighbour_outlines`` (n, 2, H, W)): a boundary day shared with a neighbour is scored
+    with the neighbour's outline when it counts in the neighbour's window.
+    """
     out = run_years(model, forcing, state, daily=True)
-    gw = outline_mean(season_smb(out.years.period_smb), forcing.outline[:, None])
-    daily = out.years.daily
+    daily = out.years.daily  # (n, steps, H, W), weighted steps
+    outlines = jnp.concatenate([forcing.outline[:, None], neighbour_outlines], axis=1)  # (n, 3, H, W)
+    gw = jnp.einsum("nshw,nkhw->nsk", daily, outlines) / jnp.sum(outlines, axis=(-2, -1))[:, None, :]
     points = daily.reshape(daily.shape[:2] + (-1,))[:, :, cells]
     return gw, points, out.final_state
 
@@ -61,9 +75,25 @@ def _stakes_to_score(sequence: GlacierSequence, include_index: bool):
             and np.isfinite(s.balance) and s.begin >= first and s.end <= last and s.end > s.begin]
 
 
+def _neighbour_outlines(glacier: GlacierData, years: Sequence[int]) -> np.ndarray:
+    """(n, 2, H, W): the outline of the previous and of the next run year (own at the ends)."""
+    outline = np.stack([glacier.outline[glacier.geometry_index(y)] for y in years])
+    previous = np.concatenate([outline[:1], outline[:-1]])
+    following = np.concatenate([outline[1:], outline[-1:]])
+    return np.stack([previous, following], axis=1)
+
+
+def _season_dates(window) -> dict[str, tuple[np.datetime64, np.datetime64]]:
+    dates = {"annual": (window.begin, window.end)}
+    if window.seasonal:
+        dates.update(winter=(window.begin, window.midseason), summer=(window.midseason, window.end))
+    return dates
+
+
 def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool = False) -> pd.DataFrame:
     """Modelled and observed values of one glacier: columns glacier, kind, season, year,
-    begin, end, row, col, modelled, observed (one row per observation scored)."""
+    begin, end, row, col, modelled, observed (one row per observation scored), valued by the
+    published convention (module docstring)."""
     glacier = sequence.glacier
     height, width = glacier.shape
     stakes = _stakes_to_score(sequence, include_index)
@@ -74,52 +104,55 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
     padded[:len(cells)] = cells
     first = glacier.windows[sequence.years[0]].begin
     n_dates = int((glacier.windows[sequence.years[-1]].end - first).astype(int)) + 1
-    series = np.zeros((n_dates, slots), np.float64)  # per-date daily SMB at the stake cells
-    gw = np.zeros((len(sequence.years), 3))
+    series = np.zeros((n_dates, slots), np.float64)  # joined daily SMB at the stake cells
+    neighbours = _neighbour_outlines(glacier, sequence.years)
+    year_steps = {}  # run year -> (dates of its steps, glacier-wide (steps, 3): own/prev/next outline)
     state = start_state(*eqx.partition(model, eqx.is_array), glacier.shape)
     for i, (start, stop) in enumerate(sequence.chunks):
         forcing = sequence.forcing(i)
-        gw_part, points, state = _run_chunk(model, state, forcing, padded)
-        gw[start:stop] = np.asarray(gw_part)
-        points = np.asarray(points, np.float64)
+        gw, points, state = _run_chunk(model, state, forcing, padded, neighbours[start:stop])
+        gw, points = np.asarray(gw, np.float64), np.asarray(points, np.float64)
         for k, year in enumerate(sequence.years[start:stop]):  # steps land on their dates
             active = np.asarray(forcing.plan.active[k])
+            days = np.asarray(forcing.plan.day_index[k])[active]
             offset = int((glacier.windows[year].begin - first).astype(int))
-            np.add.at(series, offset + np.asarray(forcing.plan.day_index[k])[active], points[k][active])
+            np.add.at(series, offset + days, points[k][active])
+            year_steps[year] = (glacier.windows[year].begin + days, gw[k][active])
+
+    position = {y: i for i, y in enumerate(sequence.years)}
+
+    def glacier_wide(year: int, begin: np.datetime64, end: np.datetime64) -> float:
+        """Sum over begin..end (both in full) of the joined series, with ``year``'s outline."""
+        total = 0.0
+        # (run year, its column scored with this year's outline): own, previous (next=this), next
+        for k, column in ((position[year], 0), (position[year] - 1, 2), (position[year] + 1, 1)):
+            if 0 <= k < len(sequence.years):
+                dates, values = year_steps[sequence.years[k]]
+                total += float(values[(dates >= begin) & (dates <= end), column].sum())
+        return total
 
     rows = []
-    index = {y: i for i, y in enumerate(sequence.years)}
     for obs in glacier.glacier_wide:
         window = glacier.windows.get(obs.year)
-        if obs.year not in index or obs.year not in sequence.selection.scored or not np.isfinite(obs.balance):
+        if obs.year not in position or obs.year not in sequence.selection.scored or not np.isfinite(obs.balance):
             continue
-        if obs.season != "annual" and not window.seasonal:
+        dates = _season_dates(window)
+        if obs.season not in dates:
             continue
-        rows.append(dict(kind="glacier_wide", season=obs.season, year=obs.year, begin=None, end=None,
-                         row=None, col=None, modelled=gw[index[obs.year], SEASONS.index(obs.season)],
+        begin, end = dates[obs.season]
+        rows.append(dict(kind="glacier_wide", season=obs.season, year=obs.year, begin=str(begin),
+                         end=str(end), row=None, col=None, modelled=glacier_wide(obs.year, begin, end),
                          observed=obs.balance))
-    cumulative = np.cumsum(series, axis=0)
+    cumulative = np.concatenate([np.zeros((1, slots)), np.cumsum(series, axis=0)])
     for stake, k in zip(stakes, which):
         b, e = (int((d - first).astype(int)) for d in (stake.begin, stake.end))
-        value = cumulative[e, k] - cumulative[b, k] + 0.5 * series[b, k] - 0.5 * series[e, k]
         rows.append(dict(kind="point", season=stake.season, year=stake.year, begin=str(stake.begin),
-                         end=str(stake.end), row=stake.row, col=stake.col, modelled=value,
-                         observed=stake.balance))
+                         end=str(stake.end), row=stake.row, col=stake.col,
+                         modelled=cumulative[e + 1, k] - cumulative[b, k], observed=stake.balance))
     table = pd.DataFrame(rows, columns=["kind", "season", "year", "begin", "end", "row", "col",
                                         "modelled", "observed"])
     table.insert(0, "glacier", glacier.name)
     return table
-
-
-def scores_of(pairs: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """``{kind: {season: skill}}`` of a table of pairs (empty seasons give n = 0)."""
-    out = {}
-    for kind in KINDS:
-        out[kind] = {}
-        for season in SEASONS:
-            sel = pairs[(pairs["kind"] == kind) & (pairs["season"] == season)]
-            out[kind][season] = skill(sel["modelled"].to_numpy(float), sel["observed"].to_numpy(float))
-    return out
 
 
 @dataclass
@@ -139,9 +172,7 @@ class Evaluation:
 
     def table(self, digits: int = 3) -> str:
         """The pooled scores as a Markdown table (rows 'point annual' ... 'glacier-wide summer')."""
-        rows = {f"{kind.replace('_', '-')} {season}": self.pooled[kind][season]
-                for kind in KINDS for season in SEASONS}
-        return format_table(rows, "pooled (m w.e.)", digits)
+        return pooled_table(self.pooled, digits)
 
     def to_dict(self) -> dict:
         return {"scores": list(SCORES), "pooled": json_safe(self.pooled),
@@ -150,6 +181,10 @@ class Evaluation:
     def write_json(self, path: str | os.PathLike) -> None:
         with open(path, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
+
+    def write_glacier_json(self, folder: str | os.PathLike, model: str = "") -> list[str]:
+        """One JSON per glacier with the published structure (:mod:`.published_json`)."""
+        return write_glacier_json(self.pairs, folder, model)
 
     def plot(self, path: str | os.PathLike, title: str = "") -> None:
         """Modelled-vs-observed scatter plots (rows point / glacier-wide, columns seasons), PNG."""

@@ -33,19 +33,88 @@ def test_published_weights_evaluate_end_to_end(synthetic_glaciers, variant, tmp_
     assert (tmp_path / "scatter.png").stat().st_size > 10_000
 
 
-def test_truth_scores_perfectly(synthetic_root, synthetic_glaciers):
-    """The synthetic observations are the true model's SMB: evaluation gives zero error."""
+def _published_values(glacier, model):
+    """The published scoring convention computed here, independently of evaluate: run all
+    years from a fresh state, join the weighted daily steps per date (shared dates summed),
+    sum over inclusive windows; glacier-wide with the observed year's outline."""
+    from oggm_glaunti.training.synthetic_dataset import _truth_run
+
+    years, _, daily = _truth_run(glacier, model)
+    first = glacier.dates[0]
+    index = lambda d: int((d - first).astype(int))  # noqa: E731
+    values = {}
+    for obs in glacier.glacier_wide:
+        w = glacier.windows[obs.year]
+        b, e = {"annual": (w.begin, w.end), "winter": (w.begin, w.midseason),
+                "summer": (w.midseason, w.end)}[obs.season]
+        field = daily[index(b):index(e) + 1].sum(axis=0)
+        outline = glacier.outline[glacier.geometry_index(obs.year)]
+        values[("glacier_wide", obs.season, obs.year, None)] = float((field * outline).sum() / outline.sum())
+    run_first, run_last = glacier.windows[years[0]].begin, glacier.windows[years[-1]].end
+    for s in glacier.stakes:  # stakes inside the run; index readings are not scored
+        if not s.is_index and s.begin >= run_first and s.end <= run_last:
+            values[("point", s.season, s.year, str(s.begin), str(s.end), s.row, s.col)] = float(
+                daily[index(s.begin):index(s.end) + 1, s.row, s.col].sum())
+    return values
+
+
+def test_evaluation_follows_the_published_convention(synthetic_root, synthetic_glaciers):
+    """evaluate's values are the published code's: boundary dates in full, each date once."""
     truth = json.loads((synthetic_root / "truth.json").read_text())
     from oggm_glaunti.core import TIModel, TIParameters
 
-    values = {k: v for k, v in truth["constrained"].items()
-              if k not in ("t_softplus_sharpness", "swe_softplus_sharpness")}
-    model = TIModel(TIParameters.from_constrained(**values))
-    result = evaluate(model, synthetic_glaciers, spinup_years=0)
-    for kind in result.pooled.values():
-        for scores in kind.values():
-            if scores["n"]:
-                assert scores["rmse"] < 1e-3, scores
+    model = TIModel(TIParameters.from_stored(truth["stored"]))
+    glacier = synthetic_glaciers[1]
+    result = evaluate(model, [glacier], spinup_years=0)
+    expected = _published_values(glacier, model)
+    got = {}
+    for r in result.pairs.itertuples():
+        key = ((r.kind, r.season, r.year, None) if r.kind == "glacier_wide"
+               else (r.kind, r.season, r.year, r.begin, r.end, r.row, r.col))
+        got[key] = r.modelled
+    assert set(got) == set(expected) and len(got) == len(result.pairs)
+    np.testing.assert_allclose([got[k] for k in expected], list(expected.values()), rtol=1e-5, atol=1e-6)
+    # The observations (the loss's convention: ends at half weight) differ from these by the
+    # two end days' half values: small but not zero.
+    gap = np.abs(result.pairs["modelled"] - result.pairs["observed"])
+    assert 0 < gap.max() < 0.1
+
+
+def test_published_json_pools_to_the_metric_table(synthetic_glaciers, tmp_path, capsys):
+    """Per-glacier JSON files with the published structure; pooling them (also files written
+    as the published code does, without our extra keys) gives metrics.skill of the same pairs."""
+    from oggm_glaunti.metrics import skill
+    from oggm_glaunti.training.published_json import read_pairs
+
+    result = evaluate(load_pretrained("A"), synthetic_glaciers)
+    paths = result.write_glacier_json(tmp_path / "glaciers", model="A")
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == sorted(f"{g.name}.json" for g in synthetic_glaciers)
+    content = json.loads(open(paths[0]).read())
+    for key in ("point", "glacier-wide"):
+        for season in ("annual", "winter", "summer"):
+            block = content["true_pred"][key]["overall"][season]
+            assert len(block["true"]) == len(block["pred"])
+            per_year = content["true_pred"][key]["per_year"][season]
+            assert sum(len(v["true"]) for v in per_year.values()) == len(block["true"])
+    published = tmp_path / "published.json"  # as the published code writes it: true_pred only
+    published.write_text(json.dumps({"true_pred": content["true_pred"]}))
+
+    assert main(["pool-scores", *paths[1:], str(published), "--output", str(tmp_path / "pooled")]) == 0
+    printed = capsys.readouterr().out
+    pooled = json.loads((tmp_path / "pooled" / "metrics.json").read_text())["pooled"]
+    pairs = result.pairs
+    for kind, key in (("point", "point"), ("glacier_wide", "glacier-wide")):
+        for season in ("annual", "winter", "summer"):
+            sel = pairs[(pairs["kind"] == kind) & (pairs["season"] == season)]
+            expected = skill(sel["modelled"], sel["observed"])
+            for score, value in expected.items():
+                assert pooled[kind][season][score] == pytest.approx(value, rel=1e-12, nan_ok=True)
+            assert f"| {key} {season} | {expected['n']} |" in printed
+    assert (tmp_path / "pooled" / "scatter.png").stat().st_size > 10_000
+    assert set(read_pairs([published])["glacier"]) == {"published"}
+    (tmp_path / "bad.json").write_text(json.dumps({"scores": []}))
+    with pytest.raises(ValueError, match=r"bad.json: has no 'true_pred' key"):
+        read_pairs([tmp_path / "bad.json"])
 
 
 def test_finetune_lowers_the_error_of_the_published_a(synthetic_glaciers, tmp_path):
@@ -65,14 +134,14 @@ def test_finetune_refuses_other_variants(synthetic_glaciers):
         finetune(synthetic_glaciers[0], load_pretrained("C"), steps=1)
 
 
-@pytest.mark.parametrize("command", ["train", "finetune", "evaluate"])
+@pytest.mark.parametrize("command", ["train", "finetune", "evaluate", "pool-scores"])
 def test_every_option_is_explained(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     options = [w for w in text.split() if w.startswith("--")]
-    assert "--dataset" in options and "--output" in options
+    assert "--output" in options and ("--dataset" in options or command == "pool-scores")
     import argparse
 
     from oggm_glaunti.cli import build_parser
@@ -107,5 +176,6 @@ def test_commands_on_the_synthetic_dataset(synthetic_root, tmp_path, capsys):
                  "--output", str(scores), "--folds", "0", "1", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "glacier-wide annual" in printed
-    for name in ("metrics.json", "pairs.csv", "scatter.png"):
+    for name in ("metrics.json", "pairs.csv", "scatter.png", "glaciers/Synthetic 01.json",
+                 "glaciers/Synthetic 02.json"):
         assert (scores / name).is_file(), name
