@@ -17,6 +17,8 @@ _LAZY = {
     'set_default_params': 'params',
     'GlaUnTIMassBalance': 'massbalance',
     'glaunti_calibrate': 'calibration',
+    'glaunti_export_glacier': 'dataset_export',
+    'export_glaunti_dataset': 'dataset_export',
 }
 
 __all__ = ['SAMPLE_DATA_ENV', 'initialize_oggm', 'prepare_salem_cache',

@@ -5,8 +5,9 @@ published code reads it; ``docs/dataset_format.md`` documents it and
 :mod:`oggm_glaunti.dataset_layout` names its files, variables and columns: ``index.csv`` at
 the root, then per glacier ``temperature.nc``, ``precipitation.nc``, ``orography.nc``,
 ``dem.nc``, ``outlines.nc``, optional ``facies.nc``, ``total_smb.csv`` and optional
-``point_smb.csv``. Temperature is stored at the climate's orography height and downscaled
-here with the lapse rate of spec section 1, with each hydrological year's DEM layer.
+``point_smb.csv``. Temperature is stored at the climate's orography height; each
+hydrological year's forcing downscales it with that year's DEM layer and the lapse rate of
+spec section 1 (:meth:`GlacierData.year_forcing`).
 
 Every problem raises :class:`DatasetError` (a ``ValueError``) naming the glacier, the file
 and, where it applies, the year or date. No JAX here.
@@ -33,7 +34,7 @@ from .dataset_tables import read_point_smb, read_total_smb
 from .records import GlacierData, SeasonWindow, StakeObs
 
 __all__ = [
-    "DatasetError", "FoldSplit", "check_folds", "INDEX_COLUMNS", "LAPSE_RATE", "downscale_temperature",
+    "DatasetError", "FoldSplit", "check_folds", "INDEX_COLUMNS", "LAPSE_RATE",
     "read_dataset", "read_glacier", "read_index", "split_by_fold",
 ]
 
@@ -81,34 +82,6 @@ def split_by_fold(index: pd.DataFrame, test: int = 0, validation: int = 1) -> Fo
         validation=names[fold == validation].tolist(),
         test=names[fold == test].tolist(),
     )
-
-
-def downscale_temperature(temperature: np.ndarray, orography: np.ndarray, elevation: np.ndarray,
-                          day_geometry: np.ndarray) -> np.ndarray:
-    """``T + LAPSE_RATE * (z_cell - z_orography)`` with each day's DEM (spec section 1).
-
-    ``day_geometry`` (T,) picks the DEM (index into ``elevation``, (G, H, W)) of each day.
-    """
-    offsets = (LAPSE_RATE * (elevation - orography[None])).astype(np.float32)
-    return temperature + offsets[day_geometry]
-
-
-def _day_geometry(dates: np.ndarray, windows: dict[int, SeasonWindow],
-                  geometry_years: np.ndarray) -> np.ndarray:
-    """The geometry index of each day: that of the hydrological year the day falls in.
-
-    A day shared by two years (the boundary) takes the later year's geometry; days before
-    the first window take the first year's. Every window's year has its own layer (checked
-    by :func:`_check_geometry_years`).
-    """
-    if not windows:
-        return np.zeros(len(dates), np.int64)
-    ordered = sorted(windows.values(), key=lambda w: w.begin)
-    years = np.array([w.year for w in ordered], np.int64)
-    begins = np.array([w.begin for w in ordered], "datetime64[D]")
-    which = np.clip(np.searchsorted(begins, dates, side="right") - 1, 0, None)
-    geometry = np.searchsorted(geometry_years, years[which], side="right") - 1
-    return np.clip(geometry, 0, None)
 
 
 def _check_geometry_years(name: str, path: str, windows: dict[int, SeasonWindow],
@@ -201,14 +174,12 @@ def read_glacier(root: str | os.PathLike, name: str, index: Optional[pd.DataFram
     _check_geometry_years(name, path(TOTAL_SMB_FILE), windows, geometry_years, DEM_FILE)
     stakes = (_stakes(name, path(POINT_SMB_FILE), grid, windows, first, last, outside_stakes)
               if os.path.isfile(path(POINT_SMB_FILE)) else ())
-    temperature = downscale_temperature(temperature, orography, elevation,
-                                        _day_geometry(dates, windows, geometry_years))
     return GlacierData(
         name=name, fold=int(entry["fold"]), dates=dates, temperature=temperature,
         precipitation=precipitation, geometry_years=geometry_years, elevation=elevation,
         elevation_std=elevation_std, outline=outline, windows=windows, glacier_wide=glacier_wide,
         stakes=stakes, facies_by_year=facies, crs=grid.crs.to_wkt(),
-        x=grid.x, y=grid.y,
+        x=grid.x, y=grid.y, orography=orography,
     )
 
 

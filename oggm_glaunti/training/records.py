@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.forcing import YearForcing, year_forcing
 from ..core.plan import MAX_DAYS_PER_YEAR
+from ..dataset_layout import LAPSE_RATE
 
 #: The season names of observations, targets and scores, in this order.
 SEASONS = ("annual", "winter", "summer")
@@ -69,7 +70,8 @@ class GlacierData:
     name : the glacier's name (as in ``index.csv``).
     fold : its fold (0 test, 1 validation, 2-5 training in the published split); None if unknown.
     dates : (T,) daily dates of the forcing, contiguous.
-    temperature : (T, H, W) degC, already downscaled to each cell.
+    temperature : (T, H, W) degC: at each cell's height, or at the climate's ``orography``
+        when that is given.
     precipitation : (T, H, W) m w.e. per day.
     geometry_years : (G,) years of the DEMs / outlines, increasing.
     elevation, elevation_std, outline : (G, H, W) m, m and 0..1 for each geometry year.
@@ -79,6 +81,10 @@ class GlacierData:
     windows : hydrological year -> :class:`SeasonWindow`.
     glacier_wide, stakes : the observations.
     crs : the grid's CRS (any string pyproj understands); x, y : (W,), (H,) cell centres.
+    orography : optional (H, W) height (m) the temperature refers to (the released
+        dataset's ``orography.nc``): each hydrological year's temperature is then downscaled
+        with that year's DEM, ``T + LAPSE_RATE * (z_year - orography)`` (spec section 1), so
+        a boundary day shared by two years gets each year's own value.
     """
 
     name: str
@@ -98,6 +104,7 @@ class GlacierData:
     crs: str = ""
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    orography: Optional[np.ndarray] = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -134,8 +141,11 @@ class GlacierData:
         use_split = window.seasonal if seasonal is None else (seasonal and window.seasonal)
         split = int((window.midseason - window.begin).astype(int)) if use_split else None
         g = self.geometry_index(year)
+        temperature = self.temperature[start:stop]
+        if self.orography is not None:
+            temperature = temperature + (LAPSE_RATE * (self.elevation[g] - self.orography)).astype(np.float32)
         return year_forcing(
-            self.temperature[start:stop], self.precipitation[start:stop], window.begin,
+            temperature, self.precipitation[start:stop], window.begin,
             split=split, outline=self.outline[g], elevation=self.elevation[g],
             elevation_std=self.elevation_std[g], facies=self.facies_by_year.get(year, self.facies),
             n_days=n_days,

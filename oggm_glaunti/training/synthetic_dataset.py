@@ -9,8 +9,9 @@ TI model (variant A) run with a known "true" parameter set, recorded in ``truth.
 
 How the observations are made (per glacier):
 
-- the in-memory :class:`~oggm_glaunti.training.records.GlacierData` is built with the very
-  downscaling the reader applies, and all its years run in sequence from a fresh state,
+- the in-memory :class:`~oggm_glaunti.training.records.GlacierData` is built as the reader
+  builds it (temperature at the orography, downscaled per year), and all its years run in
+  sequence from a fresh state,
   the state carried from year to year;
 - glacier-wide: the outline-weighted mean of each period's SMB (annual every year; winter and
   summer, with a midseason date, in about half of the years);
@@ -43,7 +44,6 @@ from ..dataset_layout import (
     PRECIPITATION_FILE, PRECIPITATION_VAR, TEMPERATURE_FILE, TEMPERATURE_VAR, TOTAL_SMB_FILE,
 )
 from ..synthetic import glacier_geometry
-from .dataset import _day_geometry, downscale_temperature
 from .records import GlacierData, SeasonWindow
 
 #: The true constrained TI parameters: each 15-25 % off the published variant A values.
@@ -195,10 +195,8 @@ def _write_glacier(folder: Path, i: int, shape: tuple[int, int], years: np.ndarr
     elevation, elevation_std, outline, orography = _geometry(i, shape, len(years), rng)
     t_orography, precipitation = _climate(i, dates, orography, rng)
     windows = _windows(rng, years)
-    temperature = downscale_temperature(t_orography, orography, elevation,
-                                        _day_geometry(dates, windows, years))
-    data = GlacierData(folder.name, None, dates, temperature, precipitation, years, elevation,
-                       elevation_std, outline, windows, x=x, y=y)
+    data = GlacierData(folder.name, None, dates, t_orography, precipitation, years, elevation,
+                       elevation_std, outline, windows, x=x, y=y, orography=orography)
 
     obs_years, period, daily = _truth_run(data, model)
     weights = np.stack([outline[data.geometry_index(y)] for y in obs_years])

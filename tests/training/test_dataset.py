@@ -123,9 +123,12 @@ def test_temperature_is_downscaled_with_the_years_dem(dataset, glaciers):
     raw = xr.load_dataset(folder / "temperature.nc")["temperature_2m"].values
     orography = xr.load_dataset(folder / "orography.nc")["elevation"].values
     elevation = xr.load_dataset(folder / "dem.nc")["z"].values
-    day = int((np.datetime64("1997-02-10") - g.dates[0]).astype(int))  # inside hydro year 1997
-    expected = raw[day] + LAPSE_RATE * (elevation[list(g.geometry_years).index(1997)] - orography)
-    np.testing.assert_allclose(g.temperature[day], expected, rtol=0, atol=1e-4)
+    for year in (1997, 1998):  # 1998 begins on the day 1997 ends: each uses its own DEM then
+        w = g.windows[year]
+        start, stop = (int((d - g.dates[0]).astype(int)) for d in (w.begin, w.end))
+        expected = raw[start:stop + 1] + LAPSE_RATE * (elevation[list(g.geometry_years).index(year)] - orography)
+        got = np.asarray(g.year_forcing(year).temperature)[:stop + 1 - start]
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
 
 
 def test_observations_reproduced_by_the_truth(glaciers, truth_model):
