@@ -7,8 +7,9 @@ imports the other. Plain constants; see ``docs/dataset_format.md`` for their mea
 
 from __future__ import annotations
 
-#: ``index.csv`` columns (as the published index).
+#: The dataset's index file, at the root.
 INDEX_FILE = "index.csv"
+#: ``index.csv`` columns (as the published index).
 INDEX_COLUMNS = ("name", "wgms_name", "fold", "region", "max_year", "height", "width")
 
 #: Gridded files and the variable each holds.
@@ -24,11 +25,14 @@ FACIES_BAND_LABELS = ("ice", "snow", "debris", "firn", "shadow", "superimposed-i
 #: The name of the CF grid-mapping variable (as rioxarray writes it).
 GRID_MAPPING_VAR = "spatial_ref"
 
-#: Tables.
+#: Glacier-wide balances and each year's dates.
 TOTAL_SMB_FILE = "total_smb.csv"
+#: ``total_smb.csv`` columns.
 TOTAL_COLUMNS = ("year", "begin_date", "midseason_date", "end_date",
                  "annual_balance", "winter_balance", "summer_balance")
+#: Stake readings (optional).
 POINT_SMB_FILE = "point_smb.csv"
+#: ``point_smb.csv`` columns (others are ignored).
 POINT_COLUMNS = ("year", "begin_date", "end_date", "latitude", "longitude", "balance", "balance_code")
 #: ``balance_code`` values; "index" readings are left out of the loss and the point scores.
 BALANCE_CODES = ("annual", "winter", "summer", "index")

@@ -48,7 +48,7 @@ class FoldSplit(NamedTuple):
 
 
 def read_index(root: str | os.PathLike) -> pd.DataFrame:
-    """The dataset's ``index.csv``: one row per glacier, columns :data:`INDEX_COLUMNS`.
+    """The dataset's ``index.csv``: one row per glacier, columns :data:`~oggm_glaunti.dataset_layout.INDEX_COLUMNS`.
 
     ``fold``, ``max_year``, ``height`` and ``width`` are integers; names are unique.
     """
