@@ -16,7 +16,7 @@ import xarray as xr
 from oggm_glaunti.core import MAX_DAYS_PER_YEAR, TIModel, TIParameters, run_year, run_years, stack_years
 from oggm_glaunti.training import synthetic_dataset
 from oggm_glaunti.training.dataset import (
-    LAPSE_RATE, DatasetError, read_dataset, read_glacier, read_index, split_by_fold,
+    LAPSE_RATE, DatasetError, check_folds, read_dataset, read_glacier, read_index, split_by_fold,
 )
 from oggm_glaunti.training.records import SEASONS, GlacierData
 from oggm_glaunti.training.synthetic_dataset import write_synthetic_dataset
@@ -76,6 +76,9 @@ def test_index_and_folds(dataset):
     with pytest.raises(DatasetError, match=r"index.csv: no glacier is in the folds \[6, 7\] asked for; "
                                            r"the folds in the index are \[0, 1, 2, 3\]"):
         read_dataset(dataset, folds=[7, 6])
+    with pytest.raises(DatasetError, match=r"no glacier is in the training folds \[4, 5\] asked for; "
+                                           r"the folds in the index are \[0, 1, 2, 3\]"):
+        check_folds(dataset, index, [5, 4], "training")
     assert [g.name for g in read_dataset(dataset, names=["Synthetic 04"])] == ["Synthetic 04"]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from oggm_glaunti.training.checkpoints import BEST_NAME, HISTORY_NAME
 from oggm_glaunti.training.config import TrainConfig
-from oggm_glaunti.training.loop import epoch_batches, train
+from oggm_glaunti.training.loop import epoch_batches, split_glaciers, train
 from oggm_glaunti.training.losses import LossWeights
 from oggm_glaunti.training.synthetic_dataset import DEFAULT_TRUE_PARAMETERS
 from oggm_glaunti.weights import load_model
@@ -117,6 +117,13 @@ def test_stochastic_batches_are_seeded_and_visit_every_glacier():
     assert epoch_batches(key, 1, [10, 11, 12, 13, 14], config) != batches
     full = TrainConfig(variant="A")
     assert epoch_batches(key, 0, [1, 2, 3], full) == [[1, 2, 3]]
+
+
+def test_no_training_glacier_says_what_was_asked_and_what_exists(glacier_factory):
+    glaciers = [glacier_factory("v", fold=1)]
+    with pytest.raises(ValueError, match=r"training folds \[2, 3\] were asked for, but the 1 glacier\(s\) "
+                                         r"given are in folds \[1\] only"):
+        split_glaciers(glaciers, TrainConfig(variant="A", train_folds=(2, 3), val_folds=(1,)))
 
 
 def test_config_errors():
