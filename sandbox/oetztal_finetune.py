@@ -58,7 +58,6 @@ def main():
     from oggm_glaunti.training.dataset import read_glacier
     from oggm_glaunti.training.evaluate import evaluate
     from oggm_glaunti.training.finetune import finetune
-    from oggm_glaunti.training.published_json import pooled_table
     from oggm_glaunti.weights import load_pretrained
 
     output = args.output or tempfile.mkdtemp(prefix="glaunti-oetztal-")

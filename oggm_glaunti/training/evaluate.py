@@ -41,7 +41,7 @@ from ..core.sequence import run_years
 from ..metrics import SCORES, json_safe
 from .gradients import start_state
 from .published_json import KIND_KEYS, pooled_table, scores_of, write_glacier_json
-from .records import SEASONS, GlacierData
+from .records import GlacierData
 from .sequences import GlacierSequence, prepare_sequence
 
 KINDS = tuple(KIND_KEYS)
