@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="GlaUnTI surface mass balance for OGGM. Weights are downloaded once and "
         "cached; offline, set GLAUNTI_WEIGHTS_DIR to a folder holding a.eqx..d.eqx.",
     )
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error instead of its message")
     sub = parser.add_subparsers(dest="command", required=True)
     example = sub.add_parser("example", help="run a published variant on a small synthetic glacier",
                              description=run_example.__doc__)
@@ -87,8 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run a sub-command. Errors in the user's input (a ``ValueError`` such as a dataset or
+    weights error, a missing or unreadable file) and a diverged training are printed as one
+    message, exit status 2 and 1; ``--traceback`` shows the full traceback instead."""
+    from .training.loop import TrainingDiverged
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, TrainingDiverged) as exc:
+        if args.traceback:
+            raise
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, TrainingDiverged) else 2
 
 
 if __name__ == "__main__":

@@ -146,7 +146,9 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
         float(ds.attrs['ref_pix_lat']),
         source=f'{ds.attrs.get("climate_source", fname)} (daily, '
                'stochastic disaggregation)',
-        file_name=out_key, filesuffix=out_suffix, attrs=attrs)
+        file_name=out_key, filesuffix=out_suffix, attrs=attrs,
+        units_hint=f'{fname} should hold OGGM monthly climate (temp in degC, prcp in kg m-2 '
+                   f'per month); check how it was made.')
 
 
 @utils.entity_task(log, writes=['climate_historical_daily'])

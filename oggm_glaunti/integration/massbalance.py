@@ -32,6 +32,7 @@ from oggm.core.massbalance import MassBalanceModel
 
 from . import climate_daily, model_grid  # noqa: F401  (registers the file keys read here)
 from .glacier_data import read_daily_climate, read_model_grid
+from .arguments import check_mb_arguments
 from .compilation_cache import use_working_dir_compilation_cache
 from .mp_safety import use_spawn_if_jax_initialised
 from .params import get_param
@@ -111,6 +112,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
 
         self.variant = str(get_param("glaunti_variant", variant)).upper()
         calib = _calibrated(gdir, self.variant)
+        check_mb_arguments(gdir, self.variant, calib, temp_bias=temp_bias, prcp_fac=prcp_fac,
+                           melt_f=melt_f, bias=bias)
         self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
         self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
         if weights is None and calib.get("weights_file"):  # TI parameters fitted to this glacier
