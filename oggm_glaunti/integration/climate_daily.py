@@ -112,6 +112,12 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
         raise ValueError(f'{gdir.rgi_id}: {fname} must hold consecutive '
                          'months without gaps.')
     sel = select_years(years, y0, y1, fname)
+    for name in ('temp', 'prcp'):
+        bad = ~np.isfinite(ds[name].values)
+        if bad.any():
+            raise ValueError(f'{gdir.rgi_id}: {fname} has {int(bad.sum())} NaN or infinite '
+                             f'monthly {name} value(s) (first in {years[bad][0]}-'
+                             f'{months[bad][0]:02d}); fill the gaps before disaggregating.')
     if 'temp_std' in ds:
         std = ds['temp_std'].values.astype(np.float64)
         std = np.where(np.isfinite(std), std, std_default)

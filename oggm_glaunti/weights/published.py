@@ -89,6 +89,7 @@ def read_published(path: str | os.PathLike, variant: str) -> Model:
     SHA-256) must be read as its own variant, else :class:`WeightsError`.
     """
     variant = str(variant).upper()
+    expected_layout(variant)  # an unknown variant is refused before the file is read
     records = read_records(path)
     check_published_variant(path, variant)
     return model_from_records(records, variant, source=os.fspath(path))
