@@ -58,6 +58,17 @@ def run_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    convert.__name__ = "integer"  # argparse names the type in its "invalid ... value" message
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oggm-glaunti",
@@ -70,9 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     example = sub.add_parser("example", help="run a published variant on a small synthetic glacier",
                              description=run_example.__doc__)
     example.add_argument("--variant", default="D", choices=list("ABCD"), help="published variant (default D)")
-    example.add_argument("--rows", type=int, default=24, help="grid rows (default 24)")
-    example.add_argument("--cols", type=int, default=30, help="grid columns (default 30)")
-    example.add_argument("--years", type=int, default=3, help="hydrological years to run (default 3)")
+    example.add_argument("--rows", type=_at_least(8), default=24, help="grid rows, >= 8 (default 24)")
+    example.add_argument("--cols", type=_at_least(8), default=30, help="grid columns, >= 8 (default 30)")
+    example.add_argument("--years", type=_at_least(1), default=3,
+                         help="hydrological years to run (default 3)")
     example.add_argument("--seed", type=int, default=0, help="seed of the synthetic forcing")
     example.set_defaults(func=run_example)
 

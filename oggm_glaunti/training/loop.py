@@ -182,8 +182,6 @@ def train(config: TrainConfig, glaciers: Sequence[GlacierData],
     val = [sequences[i] for i in val_ids]
     state, frozen, optimiser = _start(config)
     folder = config.checkpoint_dir
-    if folder:
-        os.makedirs(folder, exist_ok=True)
     if config.resume and has_checkpoint(folder):
         state = load_checkpoint(folder, state, config)
     else:  # epoch 0: the starting model is the first candidate for the best
@@ -196,6 +194,7 @@ def train(config: TrainConfig, glaciers: Sequence[GlacierData],
         state.history.append({"epoch": 0, "val_error": _finite_or_none(error)})
         state.best_val = error if np.isfinite(error) else float("inf")
         if folder:
+            os.makedirs(folder, exist_ok=True)
             save_model(eqx.combine(state.best, frozen), f"{folder}/{BEST_NAME}", notes="epoch 0")
             save_checkpoint(folder, state, config)
 

@@ -34,16 +34,12 @@ def snapshot(folder: str | os.PathLike) -> dict[str, tuple[int, str]]:
 
 
 @contextlib.contextmanager
-def refused(error: type[BaseException], *words: str, folders=()) -> Iterator[pytest.ExceptionInfo]:
-    """Expect ``error`` whose message holds every one of ``words`` (case-insensitive), and
-    ``folders`` unchanged (nothing written, replaced, removed or half-written)."""
+def unchanged(folders=()) -> Iterator[None]:
+    """Assert that ``folders`` are exactly as before the block: no file written, replaced,
+    removed or left half-written."""
     folders = [os.fspath(f) for f in folders]
     before = {f: snapshot(f) for f in folders}
-    with pytest.raises(error) as info:
-        yield info
-    message = str(info.value).lower()
-    missing = [w for w in words if w.lower() not in message]
-    assert not missing, f"message lacks {missing}: {info.value}"
+    yield
     for folder in folders:
         after = snapshot(folder)
         added = sorted(set(after) - set(before[folder]))
@@ -51,6 +47,17 @@ def refused(error: type[BaseException], *words: str, folders=()) -> Iterator[pyt
         changed = sorted(k for k in after if k in before[folder] and after[k] != before[folder][k])
         assert not (added or removed or changed), (
             f"{folder}: added {added}, removed {removed}, replaced {changed}")
+
+
+@contextlib.contextmanager
+def refused(error: type[BaseException], *words: str, folders=()) -> Iterator[pytest.ExceptionInfo]:
+    """Expect ``error`` whose message holds every one of ``words`` (case-insensitive), and
+    ``folders`` unchanged (see :func:`unchanged`)."""
+    with unchanged(folders), pytest.raises(error) as info:
+        yield info
+    message = str(info.value).lower()
+    missing = [w for w in words if w.lower() not in message]
+    assert not missing, f"message lacks {missing}: {info.value}"
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +81,28 @@ def gdir_copy(light_gdir, tmp_path):
     base = tmp_path / "copy"
     shutil.copytree(light_gdir.dir, base / os.path.relpath(light_gdir.dir, light_gdir.base_dir))
     return utils.GlacierDirectory(light_gdir.rgi_id, base_dir=str(base))
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(tmp_path_factory):
+    """A tiny dataset folder (3 glaciers of 8x10 cells, folds 0-2, years 1990-1997)."""
+    from oggm_glaunti.training.synthetic_dataset import write_synthetic_dataset
+
+    return write_synthetic_dataset(tmp_path_factory.mktemp("data") / "synthetic", n_glaciers=3,
+                                   shape=(8, 10), years=(1990, 1997), seed=0)
+
+
+@pytest.fixture(scope="session")
+def exploding_weights(tmp_path_factory):
+    """Variant A weights that load (all finite) but give non-finite mass balance."""
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    from oggm_glaunti.core import TIModel
+    from oggm_glaunti.core.parameters import prior_parameters
+    from oggm_glaunti.weights import save_model
+
+    model = eqx.tree_at(lambda m: m.ti.ddf_snow_log, TIModel(prior_parameters()), jnp.float32(200.))
+    path = tmp_path_factory.mktemp("weights") / "exploding_a.npz"
+    save_model(model, path)
+    return path
