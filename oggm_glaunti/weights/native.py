@@ -75,8 +75,12 @@ def read_metadata(path: str | os.PathLike) -> dict:
 def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     if not os.path.exists(path):
         raise WeightsError(f"weights file not found: {path}")
-    if not zipfile.is_zipfile(path):
-        raise WeightsError(_not_ours(path))
+    if _starts_like_npy(path):
+        raise WeightsError(
+            f"{path} is not an {FORMAT_NAME} file (.npz archive written by save_model) but "
+            "NumPy arrays, as in a published .eqx file: read it with "
+            "oggm_glaunti.weights.read_published(path, variant), or on the command line pass "
+            "--variant for the published weights")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
@@ -103,15 +107,6 @@ def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
             f"reads ({FORMAT_VERSION}); upgrade oggm-glaunti"
         )
     return meta, arrays
-
-
-def _not_ours(path: str) -> str:
-    """The message for a file that is not a zip archive (e.g. a published ``.eqx``)."""
-    hint = ("it looks like a published .eqx file: read it with "
-            "oggm_glaunti.weights.read_published(path, variant), or on the command line pass "
-            "--variant for the published weights" if _starts_like_npy(path)
-            else "it may be truncated or another kind of file")
-    return f"{path} is not an {FORMAT_NAME} file (.npz archive written by save_model): {hint}"
 
 
 def _starts_like_npy(path: str) -> bool:

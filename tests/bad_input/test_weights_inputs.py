@@ -92,7 +92,7 @@ def test_truncated_file_of_ours(saved):
 def test_not_an_archive(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("these are not weights")
-    with refused(WeightsError, "not an oggm-glaunti-weights file", folders=[tmp_path]):
+    with refused(WeightsError, "not a readable oggm-glaunti-weights file", folders=[tmp_path]):
         load_model(path)
 
 
@@ -105,7 +105,7 @@ def test_variant_other_than_asked(saved):
 def test_published_file_given_to_load_model(reference_dir, tmp_path):
     path = tmp_path / "c.eqx"
     shutil.copy(reference_dir / "params" / "c.eqx", path)
-    with refused(WeightsError, "c.eqx", "published .eqx", "read_published", "--variant",
+    with refused(WeightsError, "c.eqx", "published .eqx file", "read_published", "--variant",
                  folders=[tmp_path]):
         load_model(path)
 
