@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 
-#: Largest accepted |temp_bias| (degC): OGGM calibrates within -15..15 degC.
+#: Largest accepted absolute temp_bias (degC): OGGM calibrates within -15..15 degC.
 MAX_ABS_TEMP_BIAS = 30.
 #: Accepted precipitation factors (on top of the variant's own): OGGM uses 0.1..10.
 PRCP_FAC_RANGE = (0.01, 100.)
