@@ -10,8 +10,8 @@ Stochastic option: several steps per epoch, each on a mini-batch of glaciers dra
 replacement from a permutation derived from the seed and the epoch number.
 
 Divergence: a non-finite training loss, gradient, parameter or validation error stops the
-run with :class:`TrainingDiverged`; ``best.npz`` keeps the last finite best model and the
-checkpoint is not advanced past the last finite step.
+run with :class:`TrainingDiverged`; ``best.npz`` keeps the last finite best model, and no
+non-finite loss, gradient or parameter reaches the checkpoint.
 
 Checkpoints (see :mod:`~oggm_glaunti.training.checkpoints`) are written after every step
 and, optionally, every few glaciers inside a step; ``resume=True`` restarts at the glacier
