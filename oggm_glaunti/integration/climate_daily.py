@@ -50,15 +50,11 @@ from oggm import cfg, utils
 
 from . import disaggregation as dis
 from .daily_file import select_years, write_daily_climate_file
-from .params import get_param
+from .params import get_param, register_file_keys
 
 log = logging.getLogger(__name__)
 
-if 'gcm_data_daily' not in cfg.BASENAMES:
-    cfg.add_to_basenames(
-        'gcm_data_daily', 'gcm_data_daily.nc',
-        'Daily climate projection (temp degC, prcp kg m-2 day-1) '
-        'disaggregated from gcm_data by oggm_glaunti.')
+register_file_keys()  # before the entity tasks below document their files
 
 # which task writes each monthly input file
 _PRODUCERS = {

@@ -57,16 +57,12 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
 from ._io import write_netcdf_atomic
-from .params import get_param
+from .params import get_param, register_file_keys
 from .raster_checks import check_dem_values, check_elevation_std_values, check_facies_probabilities
 
 log = logging.getLogger(__name__)
 
-if 'glaunti_grid' not in cfg.BASENAMES:
-    cfg.add_to_basenames(
-        'glaunti_grid', 'glaunti_grid.nc',
-        "GlaUnTI's ~100 m model grid (elevation, outline fraction, elevation "
-        'uncertainty, facies) written by oggm_glaunti.')
+register_file_keys()  # before the entity tasks below document their files
 
 #: Facies classes, in the order of the corrector's input channels.
 FACIES_CLASSES = ('ice', 'snow', 'debris', 'firn', 'shadow',
