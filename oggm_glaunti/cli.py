@@ -58,19 +58,33 @@ def run_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    convert.__name__ = "integer"  # argparse names the type in its "invalid ... value" message
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oggm-glaunti",
         description="GlaUnTI surface mass balance for OGGM. Weights are downloaded once and "
         "cached; offline, set GLAUNTI_WEIGHTS_DIR to a folder holding a.eqx..d.eqx.",
     )
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error instead of its message")
     sub = parser.add_subparsers(dest="command", required=True)
     example = sub.add_parser("example", help="run a published variant on a small synthetic glacier",
                              description=run_example.__doc__)
     example.add_argument("--variant", default="D", choices=list("ABCD"), help="published variant (default D)")
-    example.add_argument("--rows", type=int, default=24, help="grid rows (default 24)")
-    example.add_argument("--cols", type=int, default=30, help="grid columns (default 30)")
-    example.add_argument("--years", type=int, default=3, help="hydrological years to run (default 3)")
+    example.add_argument("--rows", type=_at_least(8), default=24, help="grid rows, >= 8 (default 24)")
+    example.add_argument("--cols", type=_at_least(8), default=30, help="grid columns, >= 8 (default 30)")
+    example.add_argument("--years", type=_at_least(1), default=3,
+                         help="hydrological years to run (default 3)")
     example.add_argument("--seed", type=int, default=0, help="seed of the synthetic forcing")
     example.set_defaults(func=run_example)
 
@@ -87,8 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run a sub-command. Errors in the user's input (a ``ValueError`` such as a dataset or
+    weights error, a missing or unreadable file) and a diverged training are printed as one
+    message, exit status 2 and 1; ``--traceback`` shows the full traceback instead."""
+    from .training.loop import TrainingDiverged
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, TrainingDiverged) as exc:
+        if args.traceback:
+            raise
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, TrainingDiverged) else 2
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ _LAZY = {
     'write_daily_climate_file': 'daily_file',
     'glaunti_model_grid': 'model_grid',
     'set_default_params': 'params',
+    'register_settings': 'params',
     'GlaUnTIMassBalance': 'massbalance',
     'glaunti_calibrate': 'calibration',
     'glaunti_export_glacier': 'dataset_export',

@@ -31,13 +31,11 @@ import numpy as np
 from oggm import cfg, utils
 
 from .observations import Observations, from_geodetic, from_stakes, from_wgms
-from .params import get_param
+from .params import get_param, register_file_keys
 
 log = logging.getLogger(__name__)
 
-if "glaunti_weights" not in cfg.BASENAMES:
-    cfg.add_to_basenames("glaunti_weights", "glaunti_weights.npz",
-                         "GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format)")
+register_file_keys()  # before the entity tasks below document their files
 
 #: Default weights of the data kinds in the calibration objective.
 DEFAULT_WEIGHTS = {"annual": 1.0, "winter": 1.0, "summer": 1.0, "geodetic": 1.0, "stakes": 0.1}

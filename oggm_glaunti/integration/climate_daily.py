@@ -50,15 +50,11 @@ from oggm import cfg, utils
 
 from . import disaggregation as dis
 from .daily_file import select_years, write_daily_climate_file
-from .params import get_param
+from .params import get_param, register_file_keys
 
 log = logging.getLogger(__name__)
 
-if 'gcm_data_daily' not in cfg.BASENAMES:
-    cfg.add_to_basenames(
-        'gcm_data_daily', 'gcm_data_daily.nc',
-        'Daily climate projection (temp degC, prcp kg m-2 day-1) '
-        'disaggregated from gcm_data by oggm_glaunti.')
+register_file_keys()  # before the entity tasks below document their files
 
 # which task writes each monthly input file
 _PRODUCERS = {
@@ -112,6 +108,12 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
         raise ValueError(f'{gdir.rgi_id}: {fname} must hold consecutive '
                          'months without gaps.')
     sel = select_years(years, y0, y1, fname)
+    for name in ('temp', 'prcp'):
+        bad = ~np.isfinite(ds[name].values)
+        if bad.any():
+            raise ValueError(f'{gdir.rgi_id}: {fname} has {int(bad.sum())} NaN or infinite '
+                             f'monthly {name} value(s) (first in {years[bad][0]}-'
+                             f'{months[bad][0]:02d}); fill the gaps before disaggregating.')
     if 'temp_std' in ds:
         std = ds['temp_std'].values.astype(np.float64)
         std = np.where(np.isfinite(std), std, std_default)
@@ -146,7 +148,9 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
         float(ds.attrs['ref_pix_lat']),
         source=f'{ds.attrs.get("climate_source", fname)} (daily, '
                'stochastic disaggregation)',
-        file_name=out_key, filesuffix=out_suffix, attrs=attrs)
+        file_name=out_key, filesuffix=out_suffix, attrs=attrs,
+        units_hint=f'{fname} should hold OGGM monthly climate (temp in degC, prcp in kg m-2 '
+                   f'per month); check how it was made.')
 
 
 @utils.entity_task(log, writes=['climate_historical_daily'])

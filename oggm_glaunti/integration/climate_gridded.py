@@ -75,11 +75,31 @@ def _coord(da: xr.DataArray, names: Sequence[str], fname: str) -> str:
                      f'coordinates {names}; a regular lon/lat grid is needed.')
 
 
+def _monotonic(da: xr.DataArray, names: Sequence[str], fname: str) -> xr.DataArray:
+    """``da`` sorted along coordinates that are not monotonic (e.g. longitudes rolled from
+    0..360 to -180..180 without sorting); repeated coordinate values are an error."""
+    for name in names:
+        values = da[name].values
+        steps = np.diff(values)
+        if np.all(steps > 0) or np.all(steps < 0):
+            continue
+        unique, counts = np.unique(values, return_counts=True)
+        repeated = unique[counts > 1]
+        if repeated.size:
+            raise ValueError(f'{fname}: the coordinate {name!r} of {da.name!r} repeats the '
+                             f'value(s) {repeated[:5].tolist()}: each grid column/row needs its '
+                             'own coordinate. Fix the grid of the file.')
+        log.info('%s: coordinate %r of %r is not sorted; sorting it', fname, name, da.name)
+        da = da.sortby(name)
+    return da
+
+
 def _at_glacier(da: xr.DataArray, lon: float, lat: float, method: str,
                 fname: str) -> tuple[xr.DataArray, float, float]:
     """Values of ``da`` at the glacier: (values, ref_lon, ref_lat)."""
     xn = _coord(da, _LON_NAMES, fname)
     yn = _coord(da, _LAT_NAMES, fname)
+    da = _monotonic(da, (xn, yn), fname)
     xs, ys = da[xn].values, da[yn].values
     if xs.max() > 180 and lon < 0:
         lon += 360
@@ -268,6 +288,9 @@ def process_daily_gridded_climate(gdir, filepath=None, *,
                                'temp_units')
     prcp = prcp * _units_value(_PRCP_FACTORS, pda, prcp_units,
                                'precipitation', 'prcp_units')
+    units_hint = (f'Units used: temperature {temp_units or tda.attrs.get("units")!r}, '
+                  f'precipitation {prcp_units or pda.attrs.get("units")!r}; if they are '
+                  'wrong, pass the true ones as temp_units= / prcp_units=.')
     if np.any(prcp < -1e-6):
         log.warning('%s: negative daily precipitation set to 0 (min %.3g '
                     'kg m-2 day-1)', gdir.rgi_id, prcp.min())
@@ -282,4 +305,5 @@ def process_daily_gridded_climate(gdir, filepath=None, *,
         filesuffix=filesuffix,
         attrs={'glaunti_method': f'daily gridded data, {method} '
                                  'at the glacier centre',
-               'glaunti_input_file': names})
+               'glaunti_input_file': names},
+        units_hint=units_hint)

@@ -10,17 +10,68 @@ False or the user already chose a folder (``jax_compilation_cache_dir``, or the
 ``JAX_COMPILATION_CACHE_DIR`` environment variable). JAX only stores compilations that
 took more than ``jax_persistent_cache_min_compile_time_secs`` (1 s by default) and fixes
 the folder at its first use, so a process keeps the first working directory it met.
+
+JAX writes an entry in place and never replaces an existing one: an entry truncated by a
+killed process would make every later process fail to read it and compile again, for
+good. :func:`remove_broken_entries` checks the folder's entries once per process (each
+must decompress) and removes the broken ones, so that the next compilation writes them anew.
 """
 from __future__ import annotations
 
 import logging
 import os
+import zlib
 
 from .params import get_param
 
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = "glaunti_jax_cache"
+_ENTRY_SUFFIX = "-cache"  # JAX's LRUCache: <key>-cache, and <key>-atime when evicting
+_checked: set[str] = set()
+
+
+def _decompressor():
+    """JAX's own decompression of cache entries (zstd or zlib, as it writes them)."""
+    try:
+        from jax._src.compilation_cache import decompress_executable
+    except ImportError:  # private API moved: zlib, JAX's fallback compression
+        return zlib.decompress
+    return decompress_executable
+
+
+def remove_broken_entries(folder: str | os.PathLike) -> list[str]:
+    """Remove the entries of a JAX compilation cache folder that do not decompress
+    (truncated by an interrupted write), with their access-time files.
+
+    Returns
+    -------
+    the paths removed.
+    """
+    folder = os.fspath(folder)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(_ENTRY_SUFFIX))
+    except OSError:
+        return []
+    decompress, removed = _decompressor(), []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as f:
+                decompress(f.read())
+        except OSError:
+            continue  # removed meanwhile or unreadable: JAX will report it
+        except Exception:  # noqa: BLE001  (zlib.error, zstd's errors: a broken entry)
+            for broken in (path, path[: -len(_ENTRY_SUFFIX)] + "-atime"):
+                try:
+                    os.remove(broken)
+                    removed.append(broken)
+                except FileNotFoundError:
+                    pass
+    if removed:
+        log.warning("JAX compilation cache %s: removed %d broken (truncated) entry file(s); "
+                    "they are compiled and written again when next needed", folder, len(removed))
+    return removed
 
 
 def use_working_dir_compilation_cache() -> str | None:
@@ -35,11 +86,20 @@ def use_working_dir_compilation_cache() -> str | None:
 
     chosen = jax.config.jax_compilation_cache_dir
     if chosen or not get_param("glaunti_compilation_cache"):
+        _check_once(chosen)
         return chosen or None
     working_dir = cfg.PATHS.get("working_dir")
     if not working_dir:
         return None
     path = os.path.join(working_dir, CACHE_FOLDER)
+    _check_once(path)
     jax.config.update("jax_compilation_cache_dir", path)
     log.info("JAX's persistent compilation cache: %s", path)
     return path
+
+
+def _check_once(folder: str | None) -> None:
+    """:func:`remove_broken_entries` on ``folder``, the first time this process uses it."""
+    if folder and folder not in _checked:
+        _checked.add(folder)
+        remove_broken_entries(folder)

@@ -23,14 +23,74 @@ from ._io import write_netcdf_atomic
 
 DAILY_PRCP_UNITS = 'kg m-2 day-1'
 
+#: Plausible daily mean 2 m temperature at a glacier's climate cell (degC): the coldest
+#: and hottest daily means ever measured are about -89 and +45 degC.
+PLAUSIBLE_DAILY_TEMP = (-90., 60.)
+#: The largest plausible daily total (kg m-2): the world record is 1825 mm in 24 h.
+MAX_PLAUSIBLE_DAILY_PRCP = 2000.
+#: Over a year or more, a glacier's climate has at least one day with this much
+#: precipitation (kg m-2); a wettest day below it means m per day read as mm.
+MIN_WETTEST_DAY_PRCP = 1.
+
+
+def check_daily_plausible(time, temp, prcp, source: str, units_hint: str = '') -> None:
+    """Refuse daily temperature (degC) and precipitation (kg m-2 day-1) outside plausible
+    ranges: the signature of wrong or mislabelled units.
+
+    Checked after unit conversion, before a file is written: every temperature within
+    :data:`PLAUSIBLE_DAILY_TEMP`, precipitation finite, >= 0 and at most
+    :data:`MAX_PLAUSIBLE_DAILY_PRCP`, and - for a year or more of data - a wettest day of
+    at least :data:`MIN_WETTEST_DAY_PRCP`.
+
+    Raises
+    ------
+    ValueError
+        naming ``source``, the value and its day, and ``units_hint``.
+    """
+    time = np.asarray(time, dtype='datetime64[D]')
+    temp, prcp = np.asarray(temp, np.float64), np.asarray(prcp, np.float64)
+    hint = f' {units_hint}' if units_hint else ''
+    for name, values in (('temperature', temp), ('precipitation', prcp)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValueError(f'{source}: daily {name} has {int(bad.sum())} NaN or infinite '
+                             f'value(s) (first on {time[bad][0]}); fill the gaps first.')
+    lo, hi = PLAUSIBLE_DAILY_TEMP
+    for extreme, beyond in ((temp.min(), temp.min() < lo), (temp.max(), temp.max() > hi)):
+        if beyond:
+            day = time[int(np.argmin(temp) if extreme < lo else np.argmax(temp))]
+            raise ValueError(
+                f'{source}: a daily mean temperature of {extreme:.1f} degC (on {day}) is outside '
+                f'the plausible {lo:g}..{hi:g} degC: the units are probably wrong (kelvin '
+                f'read as degC gives about +270, degC read as kelvin about -270).{hint}')
+    if prcp.size and prcp.min() < 0:
+        raise ValueError(f'{source}: daily precipitation is negative ({prcp.min():.4g} '
+                         f'{DAILY_PRCP_UNITS} on {time[int(np.argmin(prcp))]}).{hint}')
+    if prcp.size and prcp.max() > MAX_PLAUSIBLE_DAILY_PRCP:
+        raise ValueError(
+            f'{source}: a daily precipitation total of {prcp.max():.4g} {DAILY_PRCP_UNITS} (on '
+            f'{time[int(np.argmax(prcp))]}) exceeds the plausible {MAX_PLAUSIBLE_DAILY_PRCP:g}: '
+            f'the units are probably wrong (mm per day read as m gives 1000 times too much).'
+            f'{hint}')
+    if time.size >= 365 and prcp.max() < MIN_WETTEST_DAY_PRCP:
+        raise ValueError(
+            f'{source}: the wettest of {time.size} days has only {prcp.max():.4g} '
+            f'{DAILY_PRCP_UNITS}, implausibly dry (at least {MIN_WETTEST_DAY_PRCP:g} expected): '
+            f'the units are probably wrong (m per day read as mm gives 1000 times too little).'
+            f'{hint}')
+
 
 def write_daily_climate_file(gdir, time, temp, prcp, ref_hgt: float,
                              ref_pix_lon: float, ref_pix_lat: float, *,
                              source: str,
                              file_name: str = 'climate_historical_daily',
                              filesuffix: str = '',
-                             attrs: dict | None = None) -> str:
+                             attrs: dict | None = None,
+                             units_hint: str = '') -> str:
     """Write a daily climate file (format: see module docstring).
+
+    The values are checked first (:func:`check_daily_plausible`): implausible ones raise
+    a ValueError and nothing is written.
 
     Parameters
     ----------
@@ -52,6 +112,8 @@ def write_daily_climate_file(gdir, time, temp, prcp, ref_hgt: float,
         appended to the file name.
     attrs : dict, optional
         further global attributes.
+    units_hint : str
+        appended to the message of an implausible value (how to correct the units).
 
     Returns
     -------
@@ -59,6 +121,7 @@ def write_daily_climate_file(gdir, time, temp, prcp, ref_hgt: float,
         the path of the file.
     """
     time = np.asarray(time, dtype='datetime64[D]')
+    check_daily_plausible(time, temp, prcp, f'{gdir.rgi_id}, {source}', units_hint)
     y0 = int(str(time[0])[:4])
     unit = ('days since 1801-01-01' if y0 > 1800
             else f'days since {y0:04d}-01-01')

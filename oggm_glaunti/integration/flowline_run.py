@@ -102,6 +102,9 @@ class PointSeries(NamedTuple):
         daily temperature and smooth positive temperature at the points (degC), and the
         effective total and solid precipitation after the model's precipitation factor
         (m w.e./day), unweighted.
+    date : (n_steps,) datetime64[D]
+        the calendar day each step counts towards (a day on a period boundary has two
+        half-weighted steps).
     """
 
     month: np.ndarray
@@ -111,6 +114,7 @@ class PointSeries(NamedTuple):
     tpos: np.ndarray | None = None
     precipitation: np.ndarray | None = None
     accumulation: np.ndarray | None = None
+    date: np.ndarray | None = None
 
 
 class PointYear(NamedTuple):
@@ -225,4 +229,5 @@ def point_calendar_year(run: GridRun, heights: np.ndarray, year: int, adj: Adjus
     def kept(a):
         return np.asarray(a).reshape(-1, n_pad)[in_year][:, :n].astype(np.float64)
 
-    return PointSeries(month, kept(daily), weight, kept(tt), kept(tpos), kept(pp), kept(acc))
+    return PointSeries(month, kept(daily), weight, kept(tt), kept(tpos), kept(pp), kept(acc),
+                       dates[in_year].astype("datetime64[D]"))

@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 import xarray as xr
 
+from .params import register_file_keys
 from .units import daily_prcp_to_core
 
 #: Which task writes each daily climate file (named in error messages).
@@ -54,10 +55,7 @@ class ModelGrid:
 
 
 def _path(gdir, key: str, filesuffix: str, producer: str) -> str:
-    from oggm import cfg
-
-    if key not in cfg.BASENAMES:
-        raise ValueError(f"unknown file key {key!r}: import oggm_glaunti.integration first")
+    register_file_keys()
     path = gdir.get_filepath(key, filesuffix=filesuffix)
     if not os.path.exists(path):
         raise FileNotFoundError(

@@ -44,18 +44,12 @@ import pandas as pd
 import xarray as xr
 from oggm import cfg, utils
 
-# the file keys of the inputs (glaunti_grid, climate_historical_daily, gcm_data_daily)
-from . import climate_daily, model_grid  # noqa: F401
 from ._io import write_netcdf_atomic
+from .params import register_file_keys
 
 log = logging.getLogger(__name__)
 
-if 'glaunti_gridded_smb' not in cfg.BASENAMES:
-    cfg.add_to_basenames(
-        'glaunti_gridded_smb', 'glaunti_gridded_smb.nc',
-        'GlaUnTI surface mass balance (annual, winter, summer, optionally '
-        'daily; m w.e.) and the corrector fields on the GlaUnTI model grid, '
-        'per hydrological year, written by oggm_glaunti.')
+register_file_keys()  # before the entity tasks below document their files
 
 #: The corrector fields: name -> (meaning, units).
 CORRECTIONS = {

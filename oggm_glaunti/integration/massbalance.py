@@ -22,6 +22,7 @@ only ``temp_bias``.
 
 from __future__ import annotations
 
+import calendar
 import logging
 import os
 from functools import lru_cache
@@ -30,12 +31,12 @@ import numpy as np
 from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
-from . import climate_daily, model_grid  # noqa: F401  (registers the file keys read here)
 from .glacier_data import read_daily_climate, read_model_grid
+from .arguments import check_mb_arguments
 from .compilation_cache import use_working_dir_compilation_cache
-from .mp_safety import use_spawn_if_jax_initialised
+from .mp_safety import protect_pool_from_jax
 from .params import get_param
-from .units import SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
+from .units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,50 @@ def calibration_filesuffix(variant: str) -> str:
 
 
 def load_variant(variant: str, weights: str | os.PathLike | None = None):
-    """The model of ``variant``: our weights file if given, else the published weights."""
+    """The model of ``variant``: our weights file if given, else the published weights.
+
+    Loading the weights starts JAX in this process, so this is where the integration's two
+    process-wide JAX settings are applied (both logged, see the workflow guide): JAX's
+    persistent compilation cache in the working directory
+    (:func:`.compilation_cache.use_working_dir_compilation_cache`, before anything
+    compiles) and spawned workers for OGGM's pool (:func:`.mp_safety.protect_pool_from_jax`).
+    """
+    use_working_dir_compilation_cache()
     variant = str(variant).upper()
     if weights is None:
-        return _published(variant)
-    from ..weights import load_model
+        model = _published(variant)
+    else:
+        from ..weights import load_model
 
-    return load_model(weights, variant=variant)
+        model = load_model(weights, variant=variant)
+    protect_pool_from_jax()
+    return model
+
+
+def days_in_year(year: int) -> int:
+    """365 or 366: the daily climate has real calendars (leap years included)."""
+    return 366 if calendar.isleap(int(year)) else 365
+
+
+def day_floatyear(date) -> float:
+    """The float year of a day: ``y + (day of year - 1) / days in y`` (leap years counted).
+
+    The convention of :meth:`GlaUnTIMassBalance.get_daily_mb`; e.g. 2001-01-01 -> 2001.0,
+    2000-12-31 -> 2000 + 365 / 366.
+    """
+    day = np.datetime64(date, "D")
+    y = int(day.astype("datetime64[Y]").astype(int)) + 1970
+    doy = int((day - np.datetime64(f"{y:04d}-01-01")).astype(int))
+    return y + doy / days_in_year(y)
+
+
+def floatyear_to_day(year: float) -> np.datetime64:
+    """The day whose float year interval ``[y + (d-1)/n, y + d/n)`` holds ``year`` (the
+    inverse of :func:`day_floatyear`, tolerant to round-off of ~1e-4 day)."""
+    y = int(np.floor(year + 1e-9))
+    n = days_in_year(y)
+    doy = min(max(int(np.floor((float(year) - y) * n + 1e-4)), 0), n - 1)
+    return np.datetime64(f"{y:04d}-01-01") + np.timedelta64(doy, "D")
 
 
 def _calibrated(gdir, variant: str) -> dict:
@@ -111,6 +149,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
 
         self.variant = str(get_param("glaunti_variant", variant)).upper()
         calib = _calibrated(gdir, self.variant)
+        check_mb_arguments(gdir, self.variant, calib, temp_bias=temp_bias, prcp_fac=prcp_fac,
+                           melt_f=melt_f, bias=bias)
         self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
         self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
         if weights is None and calib.get("weights_file"):  # TI parameters fitted to this glacier
@@ -149,9 +189,6 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._series_cache: dict = {}
         self._point_years: dict = {}  # per adjustments: hydrological year -> PointYear
         self._bands = None
-        # Loading the weights started JAX here: OGGM's forked pool workers would hang.
-        use_spawn_if_jax_initialised()
-        use_working_dir_compilation_cache()
 
     # --- parameters -------------------------------------------------------------------
     def _adjustments(self):
@@ -229,6 +266,37 @@ class GlaUnTIMassBalance(MassBalanceModel):
         if add_climate:
             return (mb,) + self._climate(series, select)
         return mb
+
+    def get_daily_mb(self, heights, year=None, fl_id=None, fls=None, add_climate=False, **kwargs):
+        """SMB of one day at ``heights``, m of ice per second (OGGM's newer protocol).
+
+        ``year`` is the float year of the day, ``y + (day of year - 1) / days in y`` with
+        leap years counted (:func:`day_floatyear` gives it for a date). ``bias`` is spread
+        evenly over the days of the year, so the days of a calendar year add up to
+        :meth:`get_annual_mb` times the year's length. With ``add_climate`` also returns
+        the day's temperature, positive melt temperature, precipitation and solid
+        precipitation at ``heights`` (as :meth:`get_monthly_mb`).
+        """
+        heights = self._check(heights, year)
+        day = floatyear_to_day(year)
+        y = int(day.astype("datetime64[Y]").astype(int)) + 1970
+        series = self._series(heights, y)
+        select = series.date == day
+        kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / days_in_year(y)
+        mb = kg_m2 / SEC_IN_DAY / self.rho
+        if add_climate:
+            return (mb,) + self._climate(series, select)
+        return mb
+
+    def reset_state(self):
+        """Forget this instance's cached point results (OGGM's newer protocol).
+
+        GlaUnTI carries no state from one call to the next: each year's snow state comes
+        from the deterministic state rule, never from the years asked for before, so
+        resetting changes no result; it frees memory.
+        """
+        self._series_cache.clear()
+        self._point_years.clear()
 
     # --- the model grid ----------------------------------------------------------------
     def grid_smb(self, year: int) -> np.ndarray:

@@ -57,15 +57,12 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
 from ._io import write_netcdf_atomic
-from .params import get_param
+from .params import get_param, register_file_keys
+from .raster_checks import check_dem_values, check_elevation_std_values, check_facies_probabilities
 
 log = logging.getLogger(__name__)
 
-if 'glaunti_grid' not in cfg.BASENAMES:
-    cfg.add_to_basenames(
-        'glaunti_grid', 'glaunti_grid.nc',
-        "GlaUnTI's ~100 m model grid (elevation, outline fraction, elevation "
-        'uncertainty, facies) written by oggm_glaunti.')
+register_file_keys()  # before the entity tasks below document their files
 
 #: Facies classes, in the order of the corrector's input channels.
 FACIES_CLASSES = ('ice', 'snow', 'debris', 'firn', 'shadow',
@@ -172,6 +169,7 @@ def _facies(path, var, dst_transform, dst_crs, shape, inside):
         bands = [np.where(valid, (cls == k).astype(float), np.nan)
                  for k in range(n)]
     elif data.shape[0] == n:
+        check_facies_probabilities(data, path)
         bands = list(data)
     else:
         raise ValueError(f'Facies raster {path} has {data.shape[0]} bands: '
@@ -275,6 +273,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     shape = (ny, nx)
 
     dem, dtr, dcrs = _read_raster(dem_path, 'DEM')
+    check_dem_values(dem, dem_path)
     elev = _reproject(dem[0], dtr, dcrs, transform, crs, shape)
     gpath = gdir.get_filepath('gridded_data')
     if np.any(np.isnan(elev)) and os.path.exists(gpath):
@@ -303,6 +302,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     if elevation_std_raster is not None:
         sdata, str_, scrs = _read_raster(elevation_std_raster,
                                          'elevation uncertainty')
+        check_elevation_std_values(sdata, os.fspath(elevation_std_raster))
         std = _reproject(sdata[0], str_, scrs, transform, crs, shape)
         std = np.where(np.isfinite(std), std, std_default)
         std_source = os.path.basename(os.fspath(elevation_std_raster))

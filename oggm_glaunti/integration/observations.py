@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+#: Largest plausible glacier-wide geodetic balance, mm w.e. per year.
+MAX_ABS_GEODETIC_MM = 10000.
+#: Largest plausible stake balance, m w.e. (larger values are mm read as m).
+MAX_ABS_STAKE_M_WE = 30.
+
 
 @dataclass
 class Observations:
@@ -79,9 +84,16 @@ def from_geodetic(gdir, obs: Observations, geodetic) -> None:
         df = utils.get_geodetic_mb_dataframe().loc[gdir.rgi_id]
         df = df.loc[df["period"] == "2000-01-01_2020-01-01"]
         geodetic = (2000, 2020, float(df["dmdtda"].iloc[0]) * 1000.0)
-    y0, y1, value = geodetic
+    try:
+        y0, y1, value = (float(v) for v in geodetic)
+    except (TypeError, ValueError):
+        raise ValueError(f"geodetic must be (y0, y1, mm w.e./yr) or 'oggm'; got {geodetic!r}") from None
     if not y1 > y0:
-        raise ValueError(f"geodetic period must have y1 > y0; got {y0}, {y1}")
+        raise ValueError(f"geodetic period must have y1 > y0; got {y0:g}, {y1:g}")
+    if not abs(value) <= MAX_ABS_GEODETIC_MM:
+        raise ValueError(f"geodetic mass balance {value:g} mm w.e./yr is not a finite value within "
+                         f"+-{MAX_ABS_GEODETIC_MM:g}: give it in mm w.e. per year (m w.e. x 1000)")
+    y0, y1 = int(y0), int(y1)
     obs.geodetic = (int(y0) - 1, int(y1) - 2, float(value) / 1000.0)
     obs.sources.append(f"geodetic {y0}-{y1}")
 
@@ -96,6 +108,11 @@ def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
     missing = {"date0", "date1", "lat", "lon", "balance"} - set(df.columns)
     if missing:
         raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected date0, date1, lat, lon, balance")
+    balance = df["balance"].to_numpy(float)
+    if not np.all(np.abs(balance) <= MAX_ABS_STAKE_M_WE):
+        raise ValueError(f"{path}: stake balances must be finite, in m w.e. (within "
+                         f"+-{MAX_ABS_STAKE_M_WE:g}); found {balance[~(np.abs(balance) <= MAX_ABS_STAKE_M_WE)][:3]} "
+                         "(NaN, or mm w.e.? divide by 1000)")
     df["date0"] = pd.to_datetime(df["date0"]).values.astype("datetime64[D]")
     df["date1"] = pd.to_datetime(df["date1"]).values.astype("datetime64[D]")
     if (df["date1"] <= df["date0"]).any():

@@ -186,9 +186,9 @@ def initialize_oggm(working_dir: str | os.PathLike | None = None,
         working_dir = Path(working_dir)
         working_dir.mkdir(parents=True, exist_ok=True)
         cfg.PATHS['working_dir'] = str(working_dir)
-    from .params import set_default_params
+    from .params import register_settings
 
-    set_default_params()
+    register_settings()
     for key, value in params.items():
         if key not in cfg.PARAMS:
             raise ValueError(

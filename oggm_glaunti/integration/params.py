@@ -1,15 +1,25 @@
-"""Default settings of the GlaUnTI OGGM integration, stored in ``cfg.PARAMS``.
+"""The GlaUnTI integration's settings, in one place: ``cfg.PARAMS`` defaults and file keys.
 
-All keys are prefixed ``glaunti_``. ``cfg.initialize()`` rebuilds
-``cfg.PARAMS`` from OGGM's own parameter file, which drops these keys: every
-task therefore calls :func:`set_default_params` (cheap and idempotent) before
-it reads them, and users may override any value after ``cfg.initialize()``::
+``cfg.PARAMS`` defaults
+    All keys are prefixed ``glaunti_``. OGGM's parameter file does not know them:
+    :func:`set_default_params` (cheap and idempotent) adds the missing ones;
+    :func:`get_param` calls it before it reads a key, so a task or model works whether
+    the user called ``initialize_oggm`` or only OGGM's ``cfg.initialize()``, and in pool
+    workers. Users may override any value after initialisation::
 
-    cfg.PARAMS['glaunti_daily_temp_std_default'] = 3.5
+        cfg.PARAMS['glaunti_daily_temp_std_default'] = 3.5
 
-Entity-task arguments, when given, take precedence over ``cfg.PARAMS``.
+    Entity-task arguments, when given, take precedence over ``cfg.PARAMS``.
 
-This module does not import OGGM at top level.
+File keys
+    :data:`FILE_KEYS` lists every file this package writes in a glacier directory.
+    :func:`register_file_keys` adds them to ``cfg.BASENAMES`` (where missing; OGGM's
+    ``cfg.initialize()`` keeps them). ``initialize_oggm`` calls it, and so does every
+    module that defines an entity task, at import: OGGM's ``entity_task`` decorator
+    documents the ``writes=[...]`` files when the task is defined, so the keys must exist
+    by then.
+
+:func:`register_settings` does both. This module does not import OGGM at top level.
 """
 from __future__ import annotations
 
@@ -75,6 +85,45 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }
+
+
+#: Files this package writes in a glacier directory: key -> (file name, description).
+FILE_KEYS: dict[str, tuple[str, str]] = {
+    'gcm_data_daily': (
+        'gcm_data_daily.nc',
+        'Daily climate projection (temp degC, prcp kg m-2 day-1) disaggregated from gcm_data '
+        'by oggm_glaunti.'),
+    'glaunti_grid': (
+        'glaunti_grid.nc',
+        "GlaUnTI's ~100 m model grid (elevation, outline fraction, elevation uncertainty, "
+        'facies) written by oggm_glaunti.'),
+    'glaunti_gridded_smb': (
+        'glaunti_gridded_smb.nc',
+        'GlaUnTI surface mass balance (annual, winter, summer, optionally daily; m w.e.) and '
+        'the corrector fields on the GlaUnTI model grid, per hydrological year, written by '
+        'oggm_glaunti.'),
+    'glaunti_weights': (
+        'glaunti_weights.npz',
+        'GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format).'),
+}
+
+
+def register_file_keys() -> None:
+    """Add :data:`FILE_KEYS` to ``cfg.BASENAMES`` where missing (idempotent).
+
+    OGGM's own ``climate_historical_daily`` key is used as OGGM defines it.
+    """
+    from oggm import cfg
+
+    for key, (filename, doc) in FILE_KEYS.items():
+        if key not in cfg.BASENAMES:
+            cfg.add_to_basenames(key, filename, doc)
+
+
+def register_settings() -> None:
+    """Register the file keys and add the ``glaunti_*`` defaults (both idempotent)."""
+    register_file_keys()
+    set_default_params()
 
 
 def set_default_params() -> None:

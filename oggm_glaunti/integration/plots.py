@@ -24,8 +24,9 @@ def _open(gdir_or_path, filesuffix: str) -> xr.Dataset:
     if isinstance(gdir_or_path, (str, os.PathLike)):
         path = os.fspath(gdir_or_path)
     else:
-        from . import gridded_output  # noqa: F401 (registers the file key)
+        from .params import register_file_keys
 
+        register_file_keys()
         path = gdir_or_path.get_filepath('glaunti_gridded_smb', filesuffix=filesuffix)
     if not os.path.exists(path):
         raise FileNotFoundError(f'{path} does not exist: run the task glaunti_gridded_smb first')

@@ -12,6 +12,8 @@ import argparse
 import json
 import os
 
+import numpy as np
+
 from ..metrics import json_safe
 
 
@@ -189,6 +191,27 @@ def run_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def require_scored_pairs(pairs, model_name: str) -> None:
+    """Refuse an evaluation that scored nothing, or whose model gave non-finite SMB.
+
+    Raises
+    ------
+    ValueError
+        naming the model and what to change (years, glaciers or the weights).
+    """
+    if len(pairs) == 0:
+        raise ValueError(
+            "no observation was scored: the chosen glaciers have no observation in the scored "
+            "years; check --folds/--glaciers and --first-year/--last-year/--spinup-years")
+    modelled = pairs["modelled"].to_numpy(float)
+    bad = int((~np.isfinite(modelled)).sum())
+    if bad:
+        raise ValueError(
+            f"the model ({model_name}) gives NaN or infinite SMB for {bad} of {len(pairs)} "
+            "observations: its weights are unusable (e.g. a diverged training); evaluate an "
+            "earlier, finite model")
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     """Run a model over the chosen glaciers (spin-up included) and score it against their
     point and glacier-wide observations: metrics.json (pooled and per glacier), pairs.csv
@@ -204,6 +227,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise SystemExit(f"no glacier of folds {args.folds} in {args.dataset}")
     result = evaluate(model, glaciers, args.spinup_years, args.first_year, args.last_year,
                       args.chunk_years, args.include_index, progress=not args.quiet)
+    require_scored_pairs(result.pairs, args.weights or f"published variant {args.variant}")
     os.makedirs(args.output, exist_ok=True)
     result.write_json(os.path.join(args.output, "metrics.json"))
     result.pairs.to_csv(os.path.join(args.output, "pairs.csv"), index=False)

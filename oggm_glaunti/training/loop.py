@@ -9,6 +9,10 @@ model with the lowest one is kept (the starting model counts as epoch 0).
 Stochastic option: several steps per epoch, each on a mini-batch of glaciers drawn without
 replacement from a permutation derived from the seed and the epoch number.
 
+Divergence: a non-finite training loss, gradient, parameter or validation error stops the
+run with :class:`TrainingDiverged`; ``best.npz`` keeps the last finite best model, and no
+non-finite loss, gradient or parameter reaches the checkpoint.
+
 Checkpoints (see :mod:`~oggm_glaunti.training.checkpoints`) are written after every step
 and, optionally, every few glaciers inside a step; ``resume=True`` restarts at the glacier
 after the last checkpoint and reproduces the uninterrupted run.
@@ -41,6 +45,31 @@ from .sequences import GlacierSequence, prepare_sequence
 #: ``callback(event, info)``: event 'glacier' (after each glacier's gradient) or 'epoch'.
 Callback = Callable[[str, dict], None]
 _TERMS = ("loss", "point", "glacier_wide", "regulariser")
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite loss, gradient, parameter or validation error.
+
+    Attributes
+    ----------
+    epoch : the epoch (1-based) in which it happened.
+    best_epoch, best_val : the last finite best model (saved as ``best.npz`` when the run
+        has a checkpoint folder).
+    """
+
+    def __init__(self, what: str, epoch: int, best_epoch: int, best_val: float, config: TrainConfig):
+        saved = (f"; {config.checkpoint_dir}/{BEST_NAME} keeps the best finite model (epoch "
+                 f"{best_epoch}, validation error {best_val:.5g})") if config.checkpoint_dir else ""
+        super().__init__(
+            f"training diverged in epoch {epoch}: {what}{saved}. Lower the learning rate "
+            f"(lr={config.lr:g}) or the gradient clip (clip={config.clip:g}) and train again "
+            "(a fresh output folder, or --init-weights the best model)")
+        self.epoch, self.best_epoch, self.best_val = epoch, best_epoch, best_val
+
+
+def _all_finite(tree) -> bool:
+    return all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(tree)
+               if eqx.is_inexact_array(x))
 
 
 @dataclass
@@ -154,15 +183,19 @@ def train(config: TrainConfig, glaciers: Sequence[GlacierData],
     val = [sequences[i] for i in val_ids]
     state, frozen, optimiser = _start(config)
     folder = config.checkpoint_dir
-    if folder:
-        os.makedirs(folder, exist_ok=True)
     if config.resume and has_checkpoint(folder):
         state = load_checkpoint(folder, state, config)
     else:  # epoch 0: the starting model is the first candidate for the best
         error = validation_error(state.trainable, frozen, val, config)
+        if val and not np.isfinite(error):
+            raise ValueError(
+                f"the starting model of variant {config.variant} has a non-finite validation "
+                f"error ({error}): check the initial weights ({config.init_weights or 'published'}) "
+                "and the validation glaciers' forcing")
         state.history.append({"epoch": 0, "val_error": _finite_or_none(error)})
         state.best_val = error if np.isfinite(error) else float("inf")
         if folder:
+            os.makedirs(folder, exist_ok=True)
             save_model(eqx.combine(state.best, frozen), f"{folder}/{BEST_NAME}", notes="epoch 0")
             save_checkpoint(folder, state, config)
 
@@ -196,6 +229,10 @@ def _run_step(state: TrainState, frozen, optimiser, batch: list[GlacierSequence]
         sequence = batch[pos]
         loss, terms, g = sequence_value_and_grad(state.trainable, frozen, sequence, config.weights,
                                                  prior=config.trains_ti)
+        if not (np.isfinite(float(loss)) and _all_finite(g)):
+            raise TrainingDiverged(
+                f"glacier {sequence.name} gave a non-finite loss ({float(loss):.4g}) or gradient",
+                epoch + 1, state.best_epoch, state.best_val, config)
         grads = jax.tree_util.tree_map(jnp.add, grads, g)
         values = dict(loss=float(loss), point=float(terms.point),
                       glacier_wide=float(terms.glacier_wide), regulariser=float(terms.regulariser))
@@ -212,8 +249,12 @@ def _run_step(state: TrainState, frozen, optimiser, batch: list[GlacierSequence]
             callback("glacier", {"epoch": epoch, "glacier": sequence.name, **values})
     bar.close()
     state.partial["grad_norm"] = _global_norm(grads)
-    updates, state.opt_state = optimiser.update(grads, state.opt_state, state.trainable)
-    state.trainable = eqx.apply_updates(state.trainable, updates)
+    updates, opt_state = optimiser.update(grads, state.opt_state, state.trainable)
+    stepped = eqx.apply_updates(state.trainable, updates)
+    if not _all_finite(stepped):
+        raise TrainingDiverged("the optimiser step made parameters non-finite", epoch + 1,
+                               state.best_epoch, state.best_val, config)
+    state.trainable, state.opt_state = stepped, opt_state
     for k in _TERMS:
         state.partial[f"epoch_{k}"] += state.partial[k]
         state.partial[k] = 0.0
@@ -229,6 +270,9 @@ def _finish_epoch(state: TrainState, frozen, val: list[GlacierSequence], config:
     """Validate, record the epoch, keep the best model, reset the step counters."""
     count = max(state.partial["epoch_count"], 1)
     val_error = validation_error(state.trainable, frozen, val, config)
+    if val and not np.isfinite(val_error):
+        raise TrainingDiverged(f"the validation error is {val_error}", epoch + 1,
+                               state.best_epoch, state.best_val, config)
     record = {"epoch": epoch + 1, "seconds": round(seconds, 3),
               "grad_norm": state.partial.get("grad_norm"), "val_error": _finite_or_none(val_error)}
     names = {"loss": "train_loss", "point": "train_point", "glacier_wide": "train_glacier_wide",
@@ -236,7 +280,7 @@ def _finish_epoch(state: TrainState, frozen, val: list[GlacierSequence], config:
     record.update({names[k]: state.partial[f"epoch_{k}"] / count for k in _TERMS})
     state.history.append(record)
     # Without validation glaciers the latest model is kept as the best.
-    if not np.isfinite(val_error) or val_error < state.best_val:
+    if not val or val_error < state.best_val:
         state.best_val = val_error if np.isfinite(val_error) else state.best_val
         state.best, state.best_epoch = state.trainable, epoch + 1
         if config.checkpoint_dir:

@@ -75,6 +75,12 @@ def read_metadata(path: str | os.PathLike) -> dict:
 def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     if not os.path.exists(path):
         raise WeightsError(f"weights file not found: {path}")
+    if _starts_like_npy(path):
+        raise WeightsError(
+            f"{path} is not an {FORMAT_NAME} file (.npz archive written by save_model) but "
+            "NumPy arrays, as in a published .eqx file: read it with "
+            "oggm_glaunti.weights.read_published(path, variant), or on the command line pass "
+            "--variant for the published weights")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
@@ -85,15 +91,41 @@ def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
         ) from None
     if "__metadata__" not in arrays:
         raise WeightsError(f"{path} has no __metadata__ entry: not an {FORMAT_NAME} file")
-    meta = json.loads(arrays.pop("__metadata__").tobytes().decode())
+    meta = _metadata(path, arrays.pop("__metadata__"))
     if meta.get("format") != FORMAT_NAME:
         raise WeightsError(f"{path}: format is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise WeightsError(
-            f"{path} has format version {meta['format_version']}, newer than this package "
+            f"{path}: format_version is {version!r}, expected a whole number (this package "
+            f"writes {FORMAT_VERSION}); the file was not written by save_model - save the "
+            "model again with oggm_glaunti.weights.save_model"
+        )
+    if version > FORMAT_VERSION:
+        raise WeightsError(
+            f"{path} has format version {version}, newer than this package "
             f"reads ({FORMAT_VERSION}); upgrade oggm-glaunti"
         )
     return meta, arrays
+
+
+def _starts_like_npy(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(6) == b"\x93NUMPY"
+
+
+def _metadata(path: str, raw: np.ndarray) -> dict:
+    """The JSON metadata entry, decoded; a clear error if it is not a JSON object."""
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(
+            f"{path}: the __metadata__ entry is not valid JSON ({exc}): the file is corrupted "
+            "or was not written by oggm_glaunti.weights.save_model; save the model again"
+        ) from None
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{path}: the __metadata__ entry is not a JSON object; save the model again")
+    return meta
 
 
 def load_model(path: str | os.PathLike, variant: str | None = None) -> Model:
@@ -101,6 +133,8 @@ def load_model(path: str | os.PathLike, variant: str | None = None) -> Model:
     path = os.fspath(path)
     meta, arrays = _open(path)
     found = meta.get("variant")
+    if found not in ("A", "B", "C", "D"):
+        raise WeightsError(f"{path}: variant {found!r} in the metadata is not one of A, B, C, D")
     if variant is not None and found != variant.upper():
         raise WeightsError(f"{path} holds variant {found}, but variant {variant.upper()} was asked for")
     if meta.get("normalisation", NORMALISATION) != NORMALISATION:
@@ -118,6 +152,13 @@ def load_model(path: str | os.PathLike, variant: str | None = None) -> Model:
         if arrays[key].shape != ref.shape:
             raise WeightsError(f"{path}: {key} has shape {arrays[key].shape}, expected {ref.shape}")
     flat, treedef = jax.tree_util.tree_flatten_with_path(skeleton)
+    for key, array in arrays.items():
+        if not np.all(np.isfinite(array)):
+            raise WeightsError(
+                f"{path}: {key} contains {int((~np.isfinite(array)).sum())} NaN or infinite "
+                "value(s); such weights give NaN mass balance. Use the weights of an earlier, "
+                "finite epoch (e.g. best.npz of the training run) or retrain"
+            )
     leaves = [np.asarray(arrays[jax.tree_util.keystr(p)], np.float32) for p, _ in flat]
     return jax.tree_util.tree_unflatten(treedef, leaves)
 

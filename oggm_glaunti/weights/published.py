@@ -83,5 +83,26 @@ def model_from_records(records: list[np.ndarray], variant: str, source: str = "w
 
 
 def read_published(path: str | os.PathLike, variant: str) -> Model:
-    """Read a published ``.eqx`` file of the given variant into our model classes."""
-    return model_from_records(read_records(path), variant.upper(), source=os.fspath(path))
+    """Read a published ``.eqx`` file of the given variant into our model classes.
+
+    C and D files have the same layout; a file that is one of the published ones (by its
+    SHA-256) must be read as its own variant, else :class:`WeightsError`.
+    """
+    variant = str(variant).upper()
+    expected_layout(variant)  # an unknown variant is refused before the file is read
+    records = read_records(path)
+    check_published_variant(path, variant)
+    return model_from_records(records, variant, source=os.fspath(path))
+
+
+def check_published_variant(path: str | os.PathLike, variant: str) -> None:
+    """Raise :class:`WeightsError` if ``path`` is the published file of another variant."""
+    from .registry import SHA256, sha256_of  # registry imports this module
+
+    digest = sha256_of(path)
+    actual = next((v for v, known in SHA256.items() if known == digest), None)
+    if actual is not None and actual != variant:
+        raise WeightsError(
+            f"{path} is the published variant {actual} file, but variant {variant} was asked "
+            f"for: pass variant={actual!r}, or use {variant.lower()}.eqx for variant {variant}"
+        )

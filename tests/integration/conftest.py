@@ -20,8 +20,9 @@ def restore_oggm_cfg():
     """Give OGGM's configuration back as it was after a test that re-initialises it."""
     from oggm import cfg
 
-    # The modules registering file keys: the keys must be in the snapshot restored below.
-    from oggm_glaunti.integration import calibration, climate_daily, gridded_output, model_grid  # noqa: F401
+    from oggm_glaunti.integration.params import register_file_keys
+
+    register_file_keys()  # the keys must be in the snapshot restored below
 
     packed, cache_dir = cfg.pack_config(), cfg.CACHE_DIR
     yield

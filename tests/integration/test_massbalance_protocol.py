@@ -36,6 +36,52 @@ def test_monthly_sums_to_annual(mb_a, hef_daily):
     np.testing.assert_allclose(np.sum(months, axis=0), mb_a.get_annual_mb(h, year=1990) * SEC_IN_YEAR, rtol=1e-10)
 
 
+@pytest.mark.parametrize("year", [1990, 1992])  # 1992: a leap year
+def test_daily_sums_to_annual_and_months(mb_a, hef_daily, year):
+    """OGGM's newer get_daily_mb: the days of a year add up to its months and to the year."""
+    from oggm import utils
+
+    from oggm_glaunti.integration.massbalance import day_floatyear, days_in_year
+    from oggm_glaunti.integration.units import SEC_IN_DAY
+
+    h = heights(hef_daily)
+    days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
+    assert len(days) == days_in_year(year)
+    daily = np.array([mb_a.get_daily_mb(h, year=day_floatyear(d)) for d in days]) * SEC_IN_DAY
+    assert np.all(np.isfinite(daily)) and daily.shape == (len(days), len(h))
+    annual = mb_a.get_annual_mb(h, year=year) * SEC_IN_YEAR
+    np.testing.assert_allclose(daily.sum(0), annual, rtol=1e-6, atol=1e-9)
+    month_of_day = days.astype("datetime64[M]").astype(int) % 12 + 1
+    july = mb_a.get_monthly_mb(h, year=utils.date_to_floatyear(year, 7)) * SEC_IN_MONTH
+    np.testing.assert_allclose(daily[month_of_day == 7].sum(0), july, rtol=1e-6, atol=1e-9)
+    # a summer day melts at the tongue, a winter day accumulates or melts little up high
+    assert daily[month_of_day == 7].sum(0)[-1] < 0
+    # the float year of a day, with round-off, maps back to that day
+    assert mb_a.get_daily_mb(h, year=day_floatyear(days[200]) + 1e-9)[0] == pytest.approx(
+        daily[200][0] / SEC_IN_DAY)
+
+
+def test_daily_bias_and_climate(hef_daily):
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+    from oggm_glaunti.integration.massbalance import day_floatyear
+    from oggm_glaunti.integration.units import SEC_IN_DAY
+
+    mb = GlaUnTIMassBalance(hef_daily, variant="A")
+    h = heights(hef_daily)
+    t = day_floatyear("1990-08-01")
+    ref, temp, tmelt, prcp, prcpsol = mb.get_daily_mb(h, year=t, add_climate=True)
+    assert np.all(np.diff(temp) * np.diff(h) <= 0) and np.all(tmelt >= 0) and np.all(prcpsol <= prcp + 1e-9)
+    mb.bias = 365.0
+    np.testing.assert_allclose((ref - mb.get_daily_mb(h, year=t)) * SEC_IN_DAY * mb.rho, 1.0)
+
+
+def test_reset_state_changes_no_result(mb_a, hef_daily):
+    h = heights(hef_daily)
+    before = mb_a.get_annual_mb(h, year=1985)
+    mb_a.reset_state()
+    np.testing.assert_array_equal(mb_a.get_annual_mb(h, year=1985), before)
+
+
 def test_add_climate(mb_a, hef_daily):
     h = heights(hef_daily)
     mb, temp, tmelt, prcp, prcpsol = mb_a.get_annual_mb(h, year=1990, add_climate=True)

@@ -6,10 +6,13 @@ script and its pool workers) is killed.
 
 Finding: forking after JAX has run in the parent deadlocks the forked workers as soon as
 they run JAX (glaunti_gridded_smb hangs; the JAX-free tasks before it complete), while
-forking with JAX unused (even imported) in the parent works. ``use_spawn_if_jax_initialised``
-switches OGGM to spawned workers in that case; GlaUnTIMassBalance calls it when it
-loads its weights. (The hang was reproduced by hand, twice, before the protection was
-wired in; a test of it would cost its whole timeout in every CI run.)
+forking with JAX unused (even imported) in the parent works. Loading GlaUnTI weights in
+the main process therefore switches every later pool to spawned workers
+(``protect_pool_from_jax``). The orders tested: no JAX in the parent (forked workers);
+a ``GlaUnTIMassBalance`` built with multiprocessing off, then multiprocessing switched on;
+and then OGGM's ``cfg.initialize()`` run again (which resets ``use_mp_spawn``). (The hang
+itself was reproduced by hand before the protection was wired in; a test of it would cost
+its whole timeout in every CI run.)
 """
 from __future__ import annotations
 
@@ -67,12 +70,15 @@ def test_fork_without_jax_in_parent(fork_result):
         assert len(values) == 2 and all(-5 < v < 5 for v in values)
 
 
-def test_jax_in_parent_protected_by_spawn(fork_result, tmp_path):
-    res, out = _workflow(tmp_path / 'wd', '--jax-in-parent', '--protect', timeout=80)
+def test_jax_in_parent_then_pool_switched_on(fork_result, tmp_path):
+    res, out = _workflow(tmp_path / 'wd', '--jax-in-parent', '--reinitialise', timeout=150)
     assert res['jax_in_parent'] and res['jax_initialised']
-    assert res['protected'] and res['use_mp_spawn']
+    assert res['use_mp_spawn'] and res['start_method'] == 'spawn'
     assert "use_mp_spawn'] = True" in out  # the warning
     assert res['annual'] == fork_result[0]['annual']  # same results as forked workers
+    # OGGM's cfg.initialize() reset use_mp_spawn; the spawn default still protects the pool
+    assert res['use_mp_spawn_after_reinit'] is False
+    assert res['annual_after_reinit'] == res['annual']
 
 
 def test_jax_imported_only_is_not_initialised():
@@ -83,12 +89,14 @@ def test_jax_imported_only_is_not_initialised():
     assert out.strip().splitlines()[-1] == 'False'
 
 
-def test_use_spawn_if_jax_initialised(restore_oggm_cfg, caplog):
+def test_protect_pool_from_jax(restore_oggm_cfg, caplog):
+    import multiprocessing
+
     import jax.numpy as jnp
     from oggm import cfg
 
     from oggm_glaunti.integration.mp_safety import (
-        jax_backend_initialised, use_spawn_if_jax_initialised,
+        jax_backend_initialised, protect_pool_from_jax, use_spawn_if_jax_initialised,
     )
     from oggm_glaunti.integration.offline import initialize_oggm
 
@@ -96,10 +104,7 @@ def test_use_spawn_if_jax_initialised(restore_oggm_cfg, caplog):
     jnp.ones(2).block_until_ready()
     assert jax_backend_initialised()
     cfg.PARAMS['use_mp_spawn'] = False
-    cfg.PARAMS['use_multiprocessing'] = False
-    assert use_spawn_if_jax_initialised() is False
-    assert cfg.PARAMS['use_mp_spawn'] is False
-    cfg.PARAMS['use_multiprocessing'] = True
+    cfg.PARAMS['use_multiprocessing'] = False  # switched on later by the user: still protected
     logger = logging.getLogger('oggm_glaunti.integration.mp_safety')
     logger.addHandler(caplog.handler)  # OGGM's logging set-up may stop propagation
     try:
@@ -107,5 +112,6 @@ def test_use_spawn_if_jax_initialised(restore_oggm_cfg, caplog):
     finally:
         logger.removeHandler(caplog.handler)
     assert cfg.PARAMS['use_mp_spawn'] is True
+    assert multiprocessing.get_start_method() == 'spawn'
     assert 'use_mp_spawn' in caplog.text
-    assert use_spawn_if_jax_initialised() is False  # already spawning
+    assert protect_pool_from_jax() is False  # already spawning

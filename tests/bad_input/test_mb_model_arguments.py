@@ -1,0 +1,98 @@
+"""Bad arguments of GlaUnTIMassBalance, refused when it is built (and of its calls)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
+
+from .conftest import refused
+
+NAN, INF = float("nan"), float("inf")
+
+#: name: (constructor arguments, key words)
+CASES = {
+    "prcp_fac_negative": (dict(prcp_fac=-1.), ["prcp_fac=-1", "argument", "positive"]),
+    "prcp_fac_zero": (dict(prcp_fac=0.), ["prcp_fac=0"]),
+    "prcp_fac_nan": (dict(prcp_fac=NAN), ["prcp_fac is nan", "finite"]),
+    "prcp_fac_inf": (dict(prcp_fac=INF), ["prcp_fac is inf"]),
+    "prcp_fac_text": (dict(prcp_fac="two"), ["prcp_fac='two'", "not a number"]),
+    "prcp_fac_huge": (dict(prcp_fac=1e4), ["prcp_fac=10000"]),
+    "temp_bias_nan": (dict(temp_bias=NAN), ["temp_bias is nan"]),
+    "temp_bias_80": (dict(temp_bias=80.), ["temp_bias=80", "-30..30"]),
+    "temp_bias_minus_inf": (dict(temp_bias=-INF), ["temp_bias is -inf"]),
+    "melt_f_nan": (dict(melt_f=NAN), ["melt_f is nan"]),
+    "melt_f_zero": (dict(melt_f=0.), ["melt_f=0", "degree-day"]),
+    "melt_f_negative": (dict(melt_f=-3.), ["melt_f=-3"]),
+    "melt_f_in_m_per_day": (dict(melt_f=0.005), ["melt_f=0.005", "mm w.e."]),
+    "bias_nan": (dict(bias=NAN), ["bias is nan"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_argument(light_gdir, case):
+    kwargs, words = CASES[case]
+    with refused(ValueError, *words, folders=[light_gdir.dir]):
+        GlaUnTIMassBalance(light_gdir, variant="A", **kwargs)
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("temp_bias", NAN, ["temp_bias is nan", "mb_calib_glaunti_a.json"]),
+    ("prcp_fac", -2.0, ["prcp_fac=-2", "mb_calib_glaunti_a.json"]),
+    ("melt_f", 1e6, ["melt_f=1e+06", "mb_calib_glaunti_a.json"]),
+], ids=["calibrated_temp_bias_nan", "calibrated_prcp_fac_negative", "calibrated_melt_f_huge"])
+def test_bad_calibration_file(gdir_copy, field, value, words):
+    calib = {"mb_model_class": "GlaUnTIMassBalance", "temp_bias": 0.5, "prcp_fac": 1.2,
+             "melt_f": 5.0, field: value}
+    gdir_copy.write_json(calib, "mb_calib", filesuffix="_glaunti_A")
+    with refused(ValueError, *words, folders=[gdir_copy.dir]):
+        GlaUnTIMassBalance(gdir_copy, variant="A")
+
+
+def test_unknown_variant(light_gdir):
+    with refused(ValueError, "unknown variant 'e'", folders=[light_gdir.dir]):
+        GlaUnTIMassBalance(light_gdir, variant="E")
+
+
+def test_years_outside_the_climate(light_gdir):
+    with refused(ValueError, "no calendar year", "ys=2050", folders=[light_gdir.dir]):
+        GlaUnTIMassBalance(light_gdir, variant="A", ys=2050)
+
+
+def test_missing_daily_file(light_gdir):
+    with refused(FileNotFoundError, "climate_historical_daily_none.nc", "process_daily_from_monthly",
+                 folders=[light_gdir.dir]):
+        GlaUnTIMassBalance(light_gdir, variant="A", input_filesuffix="_none")
+
+
+def test_missing_model_grid(light_gdir):
+    with refused(FileNotFoundError, "glaunti_grid_none.nc", "glaunti_model_grid",
+                 folders=[light_gdir.dir]):
+        GlaUnTIMassBalance(light_gdir, variant="A", grid_filesuffix="_none")
+
+
+@pytest.fixture(scope="module")
+def mb_a(light_gdir):
+    return GlaUnTIMassBalance(light_gdir, variant="A")
+
+
+@pytest.mark.parametrize("heights, year, words", [
+    ([2500., 3000.], 1850, ["year 1850", "outside the years"]),
+    ([2500., np.nan], 1995, ["nan or infinite", "heights"]),
+    ([], 1995, ["heights is empty"]),
+    ([2500.], None, ["year is required"]),
+], ids=["year_outside", "heights_nan", "heights_empty", "no_year"])
+def test_bad_call(mb_a, light_gdir, heights, year, words):
+    with refused(ValueError, *words, folders=[light_gdir.dir]):
+        mb_a.get_annual_mb(np.asarray(heights), year=year)
+
+
+def test_calibration_values_are_used_when_valid(gdir_copy):
+    """The checks read the calibration file the model then uses (not refused when valid)."""
+    gdir_copy.write_json({"mb_model_class": "GlaUnTIMassBalance", "temp_bias": 0.5,
+                          "prcp_fac": 1.2, "melt_f": 5.0}, "mb_calib", filesuffix="_glaunti_A")
+    mb = GlaUnTIMassBalance(gdir_copy, variant="A")
+    assert (mb.temp_bias, mb.prcp_fac, mb.melt_f) == (0.5, 1.2, 5.0)
+    assert json.loads(open(gdir_copy.get_filepath("mb_calib", filesuffix="_glaunti_A")).read())
