@@ -67,8 +67,8 @@ def test_mb_model_calibration_and_gridded_output_agree(hef_daily):
     assert misfit["annual"]["bias"] == pytest.approx(np.mean([simulated[y]["annual"] for y in YEARS]), abs=1e-6)
 
     # under adjustments, the MB model and the calibration (traced adjustments) still agree
-    warm = GlaUnTIMassBalance(hef_daily, variant="D", temp_bias=0.4, prcp_fac=1.2)
-    theta = jnp.asarray([0.4, math.log(1.2)], jnp.float32)
+    warm = GlaUnTIMassBalance(hef_daily, variant="D", temp_bias=1.0, prcp_fac=1.1)
+    theta = jnp.asarray([1.0, math.log(1.1)], jnp.float32)
     for year, values in objective.simulated(theta).items():
         grid = warm.glacier_run.year(year, warm.adjustments).period_smb.sum(0)
         assert values["total"] == pytest.approx(glacier_mean(grid), abs=ROUND_OFF)
