@@ -73,3 +73,15 @@ def glacier_mean(field: np.ndarray, outline: np.ndarray) -> np.ndarray:
     """Outline-weighted glacier mean of ``(..., H, W)`` fields: ``(...)``."""
     outline = np.asarray(outline, np.float64)
     return (np.asarray(field, np.float64) * outline).sum((-2, -1)) / outline.sum()
+
+
+def window_sum(series: np.ndarray, first_date: np.datetime64, begin, end) -> np.ndarray:
+    """Sum of a per-date series ``(n_dates, ...)`` (each date once, with its full value;
+    date ``i`` is ``first_date + i``) over the window ``begin..end``, both included: the
+    same windows as :func:`window_weights` on the steps of a run."""
+    first = np.datetime64(first_date, "D")
+    b = int((np.datetime64(begin, "D") - first).astype(int))
+    e = int((np.datetime64(end, "D") - first).astype(int))
+    if not 0 <= b <= e < len(series):
+        raise ValueError(f"window {begin}..{end} is not inside the series ({first} + {len(series)} days)")
+    return np.asarray(series[b:e + 1]).sum(0)

@@ -3,12 +3,15 @@
 Each glacier runs its years in sequence (spin-up included) with daily output; over the
 scored years:
 
-- **glacier-wide**: the outline-weighted mean SMB over the glacier's season window
-  (annual = winter + summer in seasonal years), against the observed glacier-wide SMB;
-- **point**: the stake cell's daily SMB summed over the stake's *own* dates, both ends at
-  half weight (the convention of spec section 1, so a stake dated like its glacier gets
-  exactly the period SMB), against the stake's value. Stakes whose dates fall outside the
-  run are left out; "index" records are left out unless asked for.
+- **glacier-wide**: the outline-weighted mean daily SMB summed over the glacier's season
+  window (annual: begin..end, winter: begin..midseason, summer: midseason..end), against
+  the observed glacier-wide SMB;
+- **point**: the stake cell's daily SMB summed over the stake's *own* dates, against the
+  stake's value. Stakes whose dates fall outside the run are left out; "index" records
+  are left out unless asked for.
+
+Windows follow the published evaluation (:mod:`oggm_glaunti.observation_operators`): both
+end dates included, a date shared by two periods counted once with its full value.
 
 Scores (:func:`oggm_glaunti.metrics.skill`): n, Pearson r, RMSE, MAE, bias = mean(model -
 obs), per kind and season, pooled and per glacier.
@@ -32,8 +35,9 @@ from ..core.forcing import YearForcing
 from ..core.models import Model
 from ..core.sequence import run_years
 from ..metrics import SCORES, format_table, json_safe, skill
+from ..observation_operators import window_sum
 from .gradients import start_state
-from .losses import outline_mean, season_smb
+from .losses import outline_mean
 from .records import SEASONS, GlacierData
 from .sequences import GlacierSequence, prepare_sequence
 
@@ -43,13 +47,13 @@ _CELL_SLOTS = 8  # stake cells are padded to a multiple of this (fewer compilati
 
 @eqx.filter_jit
 def _run_chunk(model: Model, state: Optional[Array], forcing: YearForcing,
-               cells: Array) -> tuple[Array, Array, Array]:
-    """Glacier-wide season SMB (n, 3), daily SMB at ``cells`` (n, steps, k), end state."""
+               cells: Array) -> tuple[Array, Array]:
+    """Daily SMB (n, steps, 1 + k): the glacier-wide mean, then at ``cells``; end state."""
     out = run_years(model, forcing, state, daily=True)
-    gw = outline_mean(season_smb(out.years.period_smb), forcing.outline[:, None])
     daily = out.years.daily
+    gw = outline_mean(daily, forcing.outline[:, None])
     points = daily.reshape(daily.shape[:2] + (-1,))[:, :, cells]
-    return gw, points, out.final_state
+    return jnp.concatenate([gw[..., None], points], -1), out.final_state
 
 
 def _stakes_to_score(sequence: GlacierSequence, include_index: bool):
@@ -74,13 +78,11 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
     padded[:len(cells)] = cells
     first = glacier.windows[sequence.years[0]].begin
     n_dates = int((glacier.windows[sequence.years[-1]].end - first).astype(int)) + 1
-    series = np.zeros((n_dates, slots), np.float64)  # per-date daily SMB at the stake cells
-    gw = np.zeros((len(sequence.years), 3))
+    series = np.zeros((n_dates, 1 + slots), np.float64)  # per-date glacier-wide, stake-cell SMB
     state = start_state(*eqx.partition(model, eqx.is_array), glacier.shape)
     for i, (start, stop) in enumerate(sequence.chunks):
         forcing = sequence.forcing(i)
-        gw_part, points, state = _run_chunk(model, state, forcing, padded)
-        gw[start:stop] = np.asarray(gw_part)
+        points, state = _run_chunk(model, state, forcing, padded)
         points = np.asarray(points, np.float64)
         for k, year in enumerate(sequence.years[start:stop]):  # steps land on their dates
             active = np.asarray(forcing.plan.active[k])
@@ -95,13 +97,13 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
             continue
         if obs.season != "annual" and not window.seasonal:
             continue
+        begin, end = {"annual": (window.begin, window.end), "winter": (window.begin, window.midseason),
+                      "summer": (window.midseason, window.end)}[obs.season]
         rows.append(dict(kind="glacier_wide", season=obs.season, year=obs.year, begin=None, end=None,
-                         row=None, col=None, modelled=gw[index[obs.year], SEASONS.index(obs.season)],
+                         row=None, col=None, modelled=float(window_sum(series[:, 0], first, begin, end)),
                          observed=obs.balance))
-    cumulative = np.cumsum(series, axis=0)
     for stake, k in zip(stakes, which):
-        b, e = (int((d - first).astype(int)) for d in (stake.begin, stake.end))
-        value = cumulative[e, k] - cumulative[b, k] + 0.5 * series[b, k] - 0.5 * series[e, k]
+        value = float(window_sum(series[:, 1 + k], first, stake.begin, stake.end))
         rows.append(dict(kind="point", season=stake.season, year=stake.year, begin=str(stake.begin),
                          end=str(stake.end), row=stake.row, col=stake.col, modelled=value,
                          observed=stake.balance))
