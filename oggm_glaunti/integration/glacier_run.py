@@ -440,8 +440,11 @@ class GlacierRun:
         last = int(self.years[-2]) if len(self.years) > 1 else None
         if last is None:
             raise ValueError("the daily climate holds no full hydrological year before the partial one")
-        previous = self.year(last, adj)
         segment = self._segment(self.segment_of(last), adj)
+        if last not in segment.outputs:
+            self._advance(segment, adj, until=last)
+        # the record's last full year ends its segment: the segment's state follows it
+        previous = segment.outputs[last]
         if self.partial_year in segment.outputs and not daily:
             return segment.outputs[self.partial_year], None
         model = self.model_for(adj)

@@ -95,9 +95,11 @@ def test_results_are_shared_between_runs_and_keyed_by_their_inputs():
     other_climate = grid_run("A", seed=1).calendar_smb(1995, adj)
     assert len(GRID_SEGMENTS) == 6
     assert warmer.sum() < smb.sum() and not np.allclose(other_climate, smb)
+    last = again.calendar_smb(1999, adj)  # the partial final year
     uncached = grid_run("A", cache_mb=0)
     clear_grid_cache()
     np.testing.assert_array_equal(uncached.calendar_smb(1995, adj), smb)
+    np.testing.assert_array_equal(uncached.calendar_smb(1999, adj), last)
     assert len(GRID_SEGMENTS) == 0
 
 
