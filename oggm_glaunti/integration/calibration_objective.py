@@ -1,7 +1,7 @@
 """The differentiable calibration objective (JAX) behind ``glaunti_calibrate``.
 
 The simulation is the glacier's own run (:mod:`.glacier_run`): the same years under the
-same state rule, each through :func:`~.glacier_run.run_glacier_year` - the very function
+same state rule, each through :func:`~.glacier_year.run_glacier_year` - the very function
 the MB model's years run - traced in the temperature bias and precipitation factor (and
 the TI parameters). The observations are read off the run's weighted daily SMB with the
 observation operators (:mod:`oggm_glaunti.observation_operators`): glacier-wide seasons
@@ -32,7 +32,8 @@ from ..core import TRAINABLE_NAMES
 from ..core.parameters import TI_PRIOR_WEIGHT, ti_prior
 from ..observation_operators import first_of_month_after, season_month, window_weights
 from .glacier_data import hydro_year_begin
-from .glacier_run import GlacierRun, GridArrays, run_glacier_year
+from .glacier_run import GlacierRun
+from .glacier_year import GridArrays, run_glacier_year
 from .params import get_param
 
 TEMP_BIAS_PRIOR_SD = 3.0  # degC

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..core import DayPlan, GRUBaseline, GRUModel, run_ti
 from ..core.ti import forcing_terms
-from .glacier_run import Adjustments, GlacierRun
+from .glacier_run import GlacierRun
+from .glacier_year import Adjustments
 
 #: Flowline point counts are padded up to a multiple of this, so that flowlines of other
 #: lengths reuse the compiled point run.

@@ -1,19 +1,10 @@
-"""One glacier's GlaUnTI run: its inputs, the state rule, the forcing, and its years.
+"""One glacier's GlaUnTI run: its inputs, the state rule, and its years.
 
-:class:`GlacierRun` is the only place that runs a year of the model on a glacier's model
-grid. The MB model, ``glaunti_calibrate`` (through :func:`run_glacier_year`, traced in the
-adjustments), the gridded output and the regional calibration all ask it for years, so
-they agree to float32 round-off.
-
-The year
---------
-:func:`run_glacier_year` builds a year's forcing on the grid from the daily series at the
-climate's reference height - the temperature plus ``temp_bias`` follows each cell's
-elevation with the lapse rate, the precipitation times ``prcp_fac`` is uniform - and runs
-the core's year (:meth:`~oggm_glaunti.core.models.GlaUnTIModel.run_year`). The corrector
-sees only the glacier's own grid (``ModelGrid.window``: the layout before size bucketing),
-so a glacier's SMB does not depend on the bucket its grid falls in; the TI runs, which are
-cell-local, run on the whole bucketed grid and share compiled code across its glaciers.
+:class:`GlacierRun` is the only place that runs a glacier's years on its model grid, each
+through the year function of :mod:`.glacier_year`. The MB model, ``glaunti_calibrate``
+(which runs :func:`~.glacier_year.run_glacier_year` over :meth:`GlacierRun.runs_for`,
+traced in the adjustments), the gridded output and the regional calibration all ask it for
+years, so they agree to float32 round-off.
 
 Each hydrological year is split into two periods at 1 January (unless it starts then), so
 calendar-year SMB is the second period of one hydrological year plus the first of the next.
@@ -46,40 +37,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import MAX_DAYS_PER_YEAR, DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult, year_forcing
+from ..core import MAX_DAYS_PER_YEAR, year_forcing
 from ..core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
 from ..core.models import Model
 from ..core.validation import check_year_inputs
 from .glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
+from .glacier_year import Adjustments, GridArrays, ReferenceYears, adjusted_model, run_compiled_year
 from .grid_cache import GRID_SEGMENTS, fingerprint
-from .units import melt_f_to_ddf_snow_log
-
-
-@dataclass(frozen=True)
-class Adjustments:
-    """Calibration knobs on top of a variant: forcing offsets and the snow DDF.
-
-    Attributes
-    ----------
-    temp_bias : float
-        degC added to the daily temperature.
-    prcp_fac : float
-        factor on the daily precipitation (on top of the variant's own c_p).
-    melt_f : float or None
-        snow degree-day factor DDF_s in mm w.e. degC-1 day-1 (OGGM's unit), or None for
-        the variant's own (4.96 for the published A/C/D). Ignored by variant B.
-    """
-
-    temp_bias: float = 0.0
-    prcp_fac: float = 1.0
-    melt_f: float | None = None
-
-
-def adjusted_model(model: Model, melt_f: float | None) -> Model:
-    """The model with its snow DDF set to ``melt_f`` (mm w.e. degC-1 day-1) if given."""
-    if melt_f is None or not isinstance(model, (TIModel, GlaUnTIModel)):
-        return model
-    return eqx.tree_at(lambda m: m.ti.ddf_snow_log, model, jnp.float32(melt_f_to_ddf_snow_log(melt_f)))
 
 
 class YearOutputs(NamedTuple):
@@ -106,101 +70,6 @@ class YearWindow(NamedTuple):
     split: int | None
     begin: np.datetime64
     open_end: bool = False
-
-
-class ReferenceYears(NamedTuple):
-    """Years of climate at the reference height, padded to a common length and stacked.
-
-    Attributes
-    ----------
-    temperature, precipitation : (n_years, MAX_DAYS_PER_YEAR) float32
-        degC and m w.e. per day, without adjustments.
-    plan : DayPlan
-        the years' day plans, stacked.
-    membership : (n_years, MAX_DAYS_PER_YEAR, n_months)
-        one-hot calendar month of each day.
-    begin : (n_years,) datetime64
-        first date of each year.
-    """
-
-    temperature: np.ndarray
-    precipitation: np.ndarray
-    plan: DayPlan
-    membership: np.ndarray
-    begin: np.ndarray
-
-    def at(self, i: int) -> tuple:
-        """Year ``i``'s (temperature, precipitation, plan, membership): the ``reference``
-        of :func:`run_glacier_year`."""
-        return (self.temperature[i], self.precipitation[i],
-                jax.tree_util.tree_map(lambda a: a[i], self.plan), self.membership[i])
-
-    def step_dates(self) -> np.ndarray:
-        """(n_years, n_steps) the date of each step."""
-        return self.begin[:, None].astype("datetime64[D]") + np.asarray(self.plan.day_index)
-
-
-class GridArrays(NamedTuple):
-    """What a year needs of the model grid, as arrays.
-
-    offset : (H, W) degC, lapse rate times (cell elevation - reference height).
-    static : (outline, elevation, elevation_std, facies), the corrector's static inputs.
-    window_origin : (2,) int32, the first row and column of the glacier's own grid.
-    """
-
-    offset: np.ndarray
-    static: tuple
-    window_origin: np.ndarray
-
-
-def grid_forcing(reference, temp_bias, prcp_fac, grid: GridArrays) -> YearForcing:
-    """One year's forcing on the grid from reference-height series (traceable in the
-    adjustments): the temperature plus ``temp_bias`` follows each cell's elevation through
-    ``grid.offset``, the precipitation times ``prcp_fac`` is uniform."""
-    temperature, precipitation, plan, membership = reference
-    t = (jnp.asarray(temperature) + temp_bias)[:, None, None] + grid.offset
-    p = jnp.broadcast_to((jnp.asarray(precipitation) * prcp_fac)[:, None, None], t.shape)
-    return YearForcing(t, p, plan, membership, *grid.static)
-
-
-def _window(grid: GridArrays, size: tuple[int, int] | None):
-    return None if size is None else (grid.window_origin[0], grid.window_origin[1], *size)
-
-
-def run_glacier_year(model: Model, reference, state, carried, temp_bias, prcp_fac, grid: GridArrays,
-                     window_size: tuple[int, int] | None, daily: bool = False) -> YearResult:
-    """The model's year on a glacier's grid: :func:`grid_forcing`, then the core's year,
-    the corrector restricted to the glacier's own grid (``window_size`` at
-    ``grid.window_origin``). Traceable in every array argument."""
-    year = grid_forcing(reference, temp_bias, prcp_fac, grid)
-    return model.run_year(year, state, carried, daily, window=_window(grid, window_size))
-
-
-# The MB model's driver runs the same year in compiled pieces, so that glaciers of one
-# grid bucket share the TI runs whatever their own grid: only the corrector is compiled
-# per window size. (Not a scan over years: XLA on CPU ran the daily scans 1.3x slower
-# nested in an outer loop.)
-@eqx.filter_jit
-def _whole_year(model, reference, state, carried, temp_bias, prcp_fac, grid, daily):
-    res = run_glacier_year(model, reference, state, carried, temp_bias, prcp_fac, grid, None, daily)
-    return res.final_state, res.corrections, res.period_smb, res.daily
-
-
-@eqx.filter_jit
-def _sensitivities(model, reference, state, temp_bias, prcp_fac, grid):
-    return model.sensitivities(grid_forcing(reference, temp_bias, prcp_fac, grid), state)
-
-
-@eqx.filter_jit
-def _corrections(model, reference, sens, temp_bias, prcp_fac, grid, window_size):
-    year = grid_forcing(reference, temp_bias, prcp_fac, grid)
-    return model.corrections_from(year, sens, _window(grid, window_size))
-
-
-@eqx.filter_jit
-def _corrected(model, reference, state, corrections, temp_bias, prcp_fac, grid, daily):
-    res = model.run_corrected(grid_forcing(reference, temp_bias, prcp_fac, grid), state, corrections, daily)
-    return res.final_state, res.corrections, res.period_smb, res.daily
 
 
 @dataclass
@@ -367,14 +236,9 @@ class GlacierRun:
             self._advance(segment, adj, until=year, daily_last=True)
             return segment.outputs[year], segment.last_daily
         out = segment.outputs[year]
-        ref = self.reference_years([year]).at(0)
-        model = self.model_for(adj)
-        bias, fac = self._adj_arrays(adj)
-        if out.corrections is not None:
-            res = _corrected(model, ref, out.start_state, out.corrections, bias, fac, self.arrays, True)
-        else:
-            carried = jnp.asarray(segment.sequence.index(year, segment.n_spinup) > 0)
-            res = _whole_year(model, ref, out.start_state, carried, bias, fac, self.arrays, True)
+        res = run_compiled_year(self.model_for(adj), self.reference_years([year]).at(0), out.start_state,
+                                segment.sequence.index(year, segment.n_spinup) > 0, *self._adj_arrays(adj),
+                                self.arrays, self.window_size, True, out.corrections)
         return out, np.asarray(res[3])
 
     def calendar_smb(self, year: int, adj: Adjustments) -> np.ndarray:
@@ -400,14 +264,6 @@ class GlacierRun:
 
         return GRID_SEGMENTS.get_or_create((self._identity, adj, anchor), fresh, self.cache_bytes)
 
-    def _run_one(self, model, ref, state, carried: bool, bias, fac, daily: bool):
-        """One year through the compiled pieces: (final state, corrections, period SMB, daily)."""
-        if not isinstance(model, GlaUnTIModel):
-            return _whole_year(model, ref, state, jnp.asarray(carried), bias, fac, self.arrays, daily)
-        sens = _sensitivities(model, ref, state, bias, fac, self.arrays)
-        corrections = _corrections(model, ref, sens, bias, fac, self.arrays, self.window_size)
-        return _corrected(model, ref, state, corrections, bias, fac, self.arrays, daily)
-
     def _advance(self, segment: _Segment, adj: Adjustments, until: int, daily_last: bool = False) -> None:
         """Run the segment on to hydrological year ``until`` (one of its full years)."""
         model = self.model_for(adj)
@@ -419,7 +275,8 @@ class GlacierRun:
         ran = []
         for k, slot in enumerate(slots):
             daily = daily_last and slot == stop - 1
-            final, corrections, period, days = self._run_one(model, ref.at(k), state, slot > 0, bias, fac, daily)
+            final, corrections, period, days = run_compiled_year(model, ref.at(k), state, slot > 0, bias, fac,
+                                                                 self.arrays, self.window_size, daily)
             ran.append((slot, state, corrections, period))
             state = final
             if daily:
@@ -447,13 +304,9 @@ class GlacierRun:
         previous = segment.outputs[last]
         if self.partial_year in segment.outputs and not daily:
             return segment.outputs[self.partial_year], None
-        model = self.model_for(adj)
-        bias, fac = self._adj_arrays(adj)
-        ref = self.reference_years([self.partial_year]).at(0)
-        if previous.corrections is not None:
-            res = _corrected(model, ref, segment.state, previous.corrections, bias, fac, self.arrays, daily)
-        else:
-            res = _whole_year(model, ref, segment.state, jnp.asarray(True), bias, fac, self.arrays, daily)
+        res = run_compiled_year(self.model_for(adj), self.reference_years([self.partial_year]).at(0),
+                                segment.state, True, *self._adj_arrays(adj), self.arrays, self.window_size,
+                                daily, previous.corrections)
         out = YearOutputs(np.asarray(segment.state), previous.corrections, np.asarray(res[2]))
         segment.outputs[self.partial_year] = out
         return out, (None if res[3] is None else np.asarray(res[3]))

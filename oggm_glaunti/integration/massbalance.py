@@ -158,8 +158,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
     @property
     def adjustments(self):
         """The current ``temp_bias``, ``prcp_fac`` and ``melt_f`` as
-        :class:`~.glacier_run.Adjustments` (what :attr:`glacier_run` runs under)."""
-        from .glacier_run import Adjustments
+        :class:`~.glacier_year.Adjustments` (what :attr:`glacier_run` runs under)."""
+        from .glacier_year import Adjustments
 
         melt_f = None if not np.isfinite(self.melt_f) else float(self.melt_f)
         return Adjustments(float(self.temp_bias), float(self.prcp_fac), melt_f)

@@ -9,7 +9,8 @@ import pytest
 from oggm_glaunti.core import run_year
 from oggm_glaunti.integration.glacier_data import DailyClimate, ModelGrid
 from oggm_glaunti.integration.grid_cache import GRID_SEGMENTS, ResultCache, clear_grid_cache, fingerprint
-from oggm_glaunti.integration.glacier_run import Adjustments, GlacierRun, grid_forcing
+from oggm_glaunti.integration.glacier_run import GlacierRun
+from oggm_glaunti.integration.glacier_year import Adjustments, grid_forcing
 from oggm_glaunti.weights import load_pretrained
 
 SPINUP, SEGMENT = 2, 3
