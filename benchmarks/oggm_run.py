@@ -15,12 +15,18 @@ Three figures per model (each a new ``GlaUnTIMassBalance``, as OGGM makes one pe
 
 Then two Ötztal glaciers: Kesselwandferner, whose grid falls in another shape bucket
 than Hintereisferner's, and a glacier of another size in Kesselwandferner's bucket. The
-compile cost each pays is its first call minus its compiled, grid-cold run.
+compile cost each pays is its first call minus its compiled, grid-cold run; the functions
+JAX compiled during its first call are listed with their XLA compilation times (the
+second glacier of a bucket should compile no TI run - ``_sensitivities``, ``_corrected`` -
+only the corrector for its own grid size, ``_corrections``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import re
 import tempfile
 import time
 
@@ -39,6 +45,37 @@ from oggm_glaunti.integration.grid_cache import clear_grid_cache  # noqa: E402
 OTHER_GLACIERS = ("RGI50-11.00787", "RGI50-11.00958")
 
 
+@contextlib.contextmanager
+def compilations():
+    """Collects {function: XLA compilation seconds} of what JAX compiles inside the block."""
+    import jax
+
+    found: dict = {}
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            m = re.match(r"Finished XLA compilation of jit\((\w+)\) in ([0-9.e-]+) sec", record.getMessage())
+            if m and not m.group(1).startswith(("broadcast", "convert", "_where", "concatenate")):
+                found[m.group(1)] = found.get(m.group(1), 0.0) + float(m.group(2))
+
+    handler = Collect(level=logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in ("jax._src.dispatch", "jax._src.interpreters.pxla")]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    jax.config.update("jax_log_compiles", True)
+    for lg in loggers:  # collected here, not printed
+        lg.addHandler(handler)
+        lg.setLevel(logging.DEBUG)
+        lg.propagate = False
+    try:
+        yield found
+    finally:
+        for lg, (level, propagate) in zip(loggers, saved):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+            lg.propagate = propagate
+        jax.config.update("jax_log_compiles", False)
+
+
 def prepare(gdir, variants):
     process_daily_from_monthly(gdir)
     glaunti_model_grid(gdir)
@@ -53,10 +90,14 @@ def timed_run(gdir, mb_class, label, nyears, **kwargs):
     return time.perf_counter() - t0
 
 
-def three_runs(gdir, label, nyears, repeats):
+def three_runs(gdir, label, nyears, repeats, compiled=None):
     """(first call, compiled with the grid cache cleared, compiled with the grid cached);
-    the compiled figures are the fastest of ``repeats`` runs."""
-    first = timed_run(gdir, GlaUnTIMassBalance, f"{label}_first", nyears)
+    the compiled figures are the fastest of ``repeats`` runs. ``compiled`` collects what
+    the first call compiled (see :func:`compilations`)."""
+    with compilations() if compiled is not None else contextlib.nullcontext({}) as found:
+        first = timed_run(gdir, GlaUnTIMassBalance, f"{label}_first", nyears)
+    if compiled is not None:
+        compiled.update(found)
     cold, cached = [], []
     for _ in range(repeats):
         clear_grid_cache()
@@ -89,15 +130,20 @@ def main():
     for variant in "AD":
         cfg.PARAMS["glaunti_variant"] = variant
         first, cold, cached = three_runs(hef, variant, args.nyears, args.repeats)
-        grid = GlaUnTIMassBalance(hef)._run.grid.shape
+        grid = GlaUnTIMassBalance(hef).glacier_run.grid.shape
         print(f"  GlaUnTI {variant}, Hintereisferner {grid[0]}x{grid[1]}  {first:7.2f}      "
               f"{cold:7.2f} ({cold / t_ti:4.1f}x)      {cached:7.2f} ({cached / t_ti:4.1f}x)")
     cfg.PARAMS["glaunti_variant"] = "D"
     for gdir in others:
-        first, cold, cached = three_runs(gdir, gdir.rgi_id, args.nyears, args.repeats)
-        grid = GlaUnTIMassBalance(gdir)._run.grid.shape
-        print(f"  GlaUnTI D, {gdir.rgi_id} {grid[0]}x{grid[1]}, {gdir.rgi_area_km2:4.1f} km2: first call "
-              f"{first:.2f}, grid cold {cold:.2f}, grid cached {cached:.2f}; compile paid {first - cold:.2f}")
+        compiled: dict = {}
+        first, cold, cached = three_runs(gdir, gdir.rgi_id, args.nyears, args.repeats, compiled)
+        run = GlaUnTIMassBalance(gdir).glacier_run
+        grid, own = run.grid.shape, run.window_size
+        print(f"  GlaUnTI D, {gdir.rgi_id} {grid[0]}x{grid[1]} (own grid {own[0]}x{own[1]}), "
+              f"{gdir.rgi_area_km2:4.1f} km2: first call {first:.2f}, grid cold {cold:.2f}, grid cached "
+              f"{cached:.2f}; compile paid {first - cold:.2f}")
+        print("      compiled in its first call: " + (", ".join(f"{k} {v:.2f} s" for k, v in sorted(compiled.items()))
+                                                      or "nothing"))
 
 
 if __name__ == "__main__":

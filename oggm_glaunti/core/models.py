@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple, Optional
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jax import Array
 
@@ -25,6 +26,10 @@ from .parameters import TIParameters
 from .ti import run_ti, run_ti_sensitivities
 
 VARIANTS = ("A", "B", "C", "D")
+
+#: (row0, col0, n_rows, n_cols): the part of a grid the corrector sees (see
+#: :meth:`GlaUnTIModel.corrections_from`).
+Window = tuple
 
 
 class YearResult(NamedTuple):
@@ -59,7 +64,10 @@ class TIModel(eqx.Module):
         """SWE equal to the snow-depletion centre S_c in every cell (spec section 1)."""
         return jnp.full(cells, self.ti.constrained().snow_depletion_centre, jnp.float32)
 
-    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False) -> YearResult:
+    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
+                 window: Optional[Window] = None) -> YearResult:
+        """One year; ``window`` (the corrector's, see :class:`GlaUnTIModel`) changes nothing
+        for a cell-local model."""
         res = run_ti(self.ti.constrained(), year.temperature, year.precipitation, year.plan, state, daily)
         return YearResult(res.period_smb, res.daily, res.final_state)
 
@@ -78,26 +86,50 @@ class GlaUnTIModel(eqx.Module):
     def initial_state(self, cells: tuple[int, ...]) -> Array:
         return jnp.full(cells, self.ti.constrained().snow_depletion_centre, jnp.float32)
 
-    def corrections(self, year: YearForcing, swe: Array) -> tuple[Array, Array]:
-        """The year's corrections d1..d5 (5, H, W) and sensitivity channels (3, H, W).
+    def sensitivities(self, year: YearForcing, swe: Array) -> Array:
+        """The corrector's input channels 1-3 (3, H, W): the uncorrected year's SMB and its
+        responses to warming and wetting, run from the SWE ``swe`` at the start of the year."""
+        return sensitivity_channels(*run_ti_sensitivities(
+            self.ti.constrained(), year.temperature, year.precipitation, year.plan, swe))
 
-        ``swe`` is the SWE at the start of the year: the sensitivity runs start from it.
+    def corrections_from(self, year: YearForcing, sens: Array, window: Optional[Window] = None) -> Array:
+        """The corrector's fields d1..d5 (5, H, W) from the sensitivity channels ``sens``.
+
+        ``window`` = (row0, col0, n_rows, n_cols) restricts the CNN to that part of the
+        grid, the glacier's own grid inside a larger (padded) one: the CNN then sees
+        exactly what it would see on the glacier's own grid (its RMS normalisations average
+        over the window only), and the corrections are zero outside the window. The TI
+        runs are cell-local, so the rest of the grid does not change the window's results.
+        ``row0, col0`` may be traced; the window's size is static.
         """
-        values = self.ti.constrained()
-        sens = sensitivity_channels(*run_ti_sensitivities(
-            values, year.temperature, year.precipitation, year.plan, swe))
         facies = year.facies if self.use_facies else None
         static = static_channels(year.outline, year.elevation, year.elevation_std, facies)
         climate = year.climate_monthly
         if climate is None:
             climate = monthly_climate(year.temperature, year.precipitation, year.outline,
                                       year.month_membership)
+        inputs = jnp.concatenate([sens, static])
         cells = year.outline.shape
-        fields = self.corrector(pad_inputs(jnp.concatenate([sens, static])), climate)
-        return crop_output(fields, cells), sens
+        if window is None:
+            return crop_output(self.corrector(pad_inputs(inputs), climate), cells)
+        row0, col0, n_rows, n_cols = window
+        crop = jax.lax.dynamic_slice(inputs, (0, row0, col0), (inputs.shape[0], n_rows, n_cols))
+        fields = crop_output(self.corrector(pad_inputs(crop), climate), (n_rows, n_cols))
+        return jax.lax.dynamic_update_slice(jnp.zeros((fields.shape[0],) + cells, fields.dtype),
+                                            fields, (0, row0, col0))
 
-    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False) -> YearResult:
-        corrections, sens = self.corrections(year, state)
+    def corrections(self, year: YearForcing, swe: Array, window: Optional[Window] = None) -> tuple[Array, Array]:
+        """The year's corrections d1..d5 (5, H, W) and sensitivity channels (3, H, W).
+
+        ``swe`` is the SWE at the start of the year: the sensitivity runs start from it.
+        ``window``: see :meth:`corrections_from`.
+        """
+        sens = self.sensitivities(year, swe)
+        return self.corrections_from(year, sens, window), sens
+
+    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
+                 window: Optional[Window] = None) -> YearResult:
+        corrections, sens = self.corrections(year, state, window)
         res = self.run_corrected(year, state, corrections, daily)
         return res._replace(sensitivities=sens)
 
@@ -121,7 +153,9 @@ class GRUModel(eqx.Module):
     def initial_state(self, cells: tuple[int, ...]) -> Array:
         return self.gru.initial_state(cells)
 
-    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False) -> YearResult:
+    def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
+                 window: Optional[Window] = None) -> YearResult:
+        """One year; ``window`` changes nothing for the cell-local GRU."""
         res = self.gru.run(year.temperature, year.precipitation, year.plan, state, carried, daily)
         return YearResult(res.period_smb, res.daily, res.final_state)
 

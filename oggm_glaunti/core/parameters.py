@@ -9,7 +9,7 @@ grid cell, so the same TI step serves variant A (scalars) and C/D (per-cell fiel
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -163,3 +163,16 @@ class TIParameters(eqx.Module):
 def prior_parameters() -> TIParameters:
     """The TI prior of spec section 2 (the regulariser's reference, training's start)."""
     return TIParameters.from_constrained()
+
+
+#: Weight of the TI prior regulariser in the published training and fine-tuning.
+TI_PRIOR_WEIGHT = 0.1
+
+
+def ti_prior(ti: TIParameters, prior: Optional[TIParameters] = None) -> Array:
+    """The TI prior (spec section 7, without its weight): ``sum_k ((theta_k - theta0_k) /
+    theta0_k)^2`` over the 7 trainable stored values; ``prior`` defaults to
+    :func:`prior_parameters`. The one definition used by training, fine-tuning and the
+    OGGM calibrations."""
+    prior = prior_parameters() if prior is None else prior
+    return sum(((getattr(ti, k) - getattr(prior, k)) / getattr(prior, k)) ** 2 for k in TRAINABLE_NAMES)

@@ -11,8 +11,8 @@ What is fitted (``parameters``):
 
 Objective: the mean squared misfit (m w.e.) of each data kind - WGMS annual, winter and
 summer balances, the geodetic mean, stakes - each weighted (``weights``), plus weak priors
-(temp_bias ~ 0 +- 3 degC, log prcp_fac ~ 0 +- 1). The run is continuous from a spin-up of
-``glaunti_spinup_years`` before the first observed year; the gradient is computed in
+(temp_bias ~ 0 +- 3 degC, log prcp_fac ~ 0 +- 1). The simulated years are the MB model's own
+(same function, same state rule: :mod:`.glacier_run`); the gradient is computed in
 forward mode (few parameters, no stored trajectories); optax's L-BFGS gives the search
 directions and a backtracking (Armijo) line search the step lengths. Glaciers whose grids
 share a shape bucket and whose runs span as many years share one compilation.
@@ -24,7 +24,6 @@ default.
 from __future__ import annotations
 
 import logging
-import math
 import os
 
 import numpy as np
@@ -32,6 +31,7 @@ from oggm import cfg, utils
 
 from .observations import Observations, from_geodetic, from_stakes, from_wgms
 from .params import get_param, register_file_keys
+from .units import ddf_snow_log_to_melt_f
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int
     """The glacier's observations and the hydrological years they score.
 
     Arguments as in :func:`glaunti_calibrate`; ``run`` is the model's
-    :class:`~.grid_run.GridRun`. Raises ``ValueError`` when there are no data or none
+    :class:`~.glacier_run.GlacierRun`. Raises ``ValueError`` when there are no data or none
     inside the daily climate.
 
     Returns
@@ -116,7 +116,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
         raise ValueError("variant B (the GRU baseline) has no physical parameters to calibrate; use A, C or D")
     mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
                             variant=variant, temp_bias=0.0, prcp_fac=1.0)
-    run = mb._run
+    run = mb.glacier_run
     obs, years = calibration_data(gdir, run, use_wgms, ref_years, geodetic, stakes_csv)
     seasonal = bool(obs.winter or obs.summer or (obs.stakes is not None and len(obs.stakes)))
     if parameters is None:
@@ -130,7 +130,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
                          f"{variant} would need its corrector retrained (see the training tools)")
 
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
-    objective = Objective(run, obs, years, parameters, weights)
+    objective = Objective(run, obs, years, parameters, weights, hemisphere=gdir.hemisphere)
     theta, history = objective.minimise(max_steps=max_steps, tolerance=tolerance, progress=progress)
     fitted = apply_parameters(run.model, parameters, theta)
     misfit = objective.misfit(theta)
@@ -173,6 +173,6 @@ def write_calibration(gdir, variant: str, fitted, parameters: list, sources: lis
         path = gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}")
         save_model(fitted.model, path, notes=notes or f"fine-tuned on {gdir.rgi_id} by glaunti_calibrate")
         out["weights_file"] = os.path.basename(path)
-        out["melt_f"] = float(math.exp(float(fitted.model.ti.ddf_snow_log))) * 1000.0
+        out["melt_f"] = ddf_snow_log_to_melt_f(fitted.model.ti.ddf_snow_log)
     gdir.write_json(out, "mb_calib", filesuffix=calibration_filesuffix(variant))
     return out

@@ -1,13 +1,18 @@
 """The differentiable calibration objective (JAX) behind ``glaunti_calibrate``.
 
-One continuous run over hydrological years (winter/summer split on the first day of
-``glaunti_winter_end_month``), built from the glacier's daily climate series inside JAX so
-that temperature bias and precipitation factor are differentiable inputs.
+The simulation is the glacier's own run (:mod:`.glacier_run`): the same years under the
+same state rule, each through :func:`~.glacier_year.run_glacier_year` - the very function
+the MB model's years run - traced in the temperature bias and precipitation factor (and
+the TI parameters). The observations are read off the run's weighted daily SMB with the
+observation operators (:mod:`oggm_glaunti.observation_operators`): glacier-wide seasons
+and stake records are windows inclusive at both ends, a date shared by two periods
+counted once in full; the geodetic mean is the mean of the hydrological years' period
+totals (consecutive years then add up to the whole span).
 
 The compiled functions are module-level and take the glacier's data as arguments
-(:class:`ObjectiveData`: arrays only; observations as per-year values and masks), so
-glaciers whose grids share a shape bucket and whose runs span as many years share one
-compilation - in a regional workflow, most of them.
+(:class:`ObjectiveData`: arrays only; observations as per-run values and masks), so
+glaciers whose grids share a shape bucket and own-grid size and whose runs are as long
+share one compilation.
 """
 
 from __future__ import annotations
@@ -23,24 +28,20 @@ import optax
 from jax import Array
 from tqdm.auto import tqdm
 
-from ..core import DayPlan, GlaUnTIModel, TRAINABLE_NAMES, run_ti
-from ..core.parameters import prior_parameters
-from .grid_run import Adjustments, GridRun, adjusted_model, grid_year
+from ..core import TRAINABLE_NAMES
+from ..core.parameters import TI_PRIOR_WEIGHT, ti_prior
+from ..observation_operators import first_of_month_after, season_month, window_weights
+from .glacier_data import hydro_year_begin
+from .glacier_run import GlacierRun
+from .glacier_year import GridArrays, run_glacier_year
 from .params import get_param
 
-TI_PRIOR_WEIGHT = 0.1  # the paper's TI prior regulariser
 TEMP_BIAS_PRIOR_SD = 3.0  # degC
 LOG_PRCP_FAC_PRIOR_SD = 1.0
 PRIOR_WEIGHT = 1e-3  # weak: keeps the fit defined where data cannot
 
-
-#: The stored (unconstrained) values of the TI prior, computed once outside any trace.
-_TI_PRIOR_STORED = np.asarray([float(getattr(prior_parameters(), n)) for n in TRAINABLE_NAMES],
-                              np.float32)
-
-#: Glacier-wide data kinds and how each picks its value from the (winter, summer) pair.
-_SEASONAL_KINDS = {"annual": lambda g: g.sum(-1), "winter": lambda g: g[..., 0],
-                   "summer": lambda g: g[..., 1]}
+#: Glacier-wide data kinds, in the order of the simulated seasons.
+SEASON_KINDS = ("annual", "winter", "summer")
 
 #: L-BFGS gives the search direction; the step length comes from a backtracking line search
 #: run in Python (:meth:`Objective.minimise`), so the model is compiled once, in
@@ -91,15 +92,17 @@ def initial_theta(model, parameters) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
-    """What is fitted and how the data kinds are weighted (static: part of the compiled code)."""
+    """What is fitted, how the data kinds are weighted, and the corrector's window size
+    (static: part of the compiled code)."""
 
     parameters: tuple[str, ...]
     weights: tuple[tuple[str, float], ...]
+    window_size: tuple[int, int]
 
 
 class StakeData(NamedTuple):
-    """Stake records: ``weight`` (Y, n_steps, S) 1 where a step lies in a record's window,
-    ``index`` (S,) flat grid cell, ``value`` (S,) observed balance (m w.e.)."""
+    """Stake records: ``weight`` (N, n_steps, S) 1 where a step of a run counts towards a
+    record's window, ``index`` (S,) flat grid cell, ``value`` (S,) observed balance (m w.e.)."""
 
     weight: Array
     index: Array
@@ -107,67 +110,66 @@ class StakeData(NamedTuple):
 
 
 class ObjectiveData(NamedTuple):
-    """A glacier's inputs and observations over the run's Y hydrological years (arrays only).
+    """A glacier's inputs and observations over the N runs of its years (arrays only).
 
-    ``targets`` maps each glacier-wide kind (annual, winter, summer) to (values, mask), each
-    (Y,); ``geodetic`` is (value (1,), mask of its years (Y,)) or None.
+    ``reference``: the runs' climate at the reference height (temperature, precipitation,
+    plan, membership), each with a leading run axis; ``fresh`` (N,) the run starts from a
+    fresh state; ``seasons`` (N, n_steps, Y, 3) the annual, winter and summer windows of
+    the Y scored years over the runs' steps (zero on spin-up runs: a date's value is its
+    own years'); ``targets`` maps each glacier-wide kind to (values, mask), each (Y,);
+    ``geodetic`` is
+    (value (1,), mask of its runs (N,)) or None.
     """
 
-    temperature: Array
-    precipitation: Array
-    plan: DayPlan
-    membership: Array
-    offset: Array
-    static: tuple
+    reference: tuple
+    fresh: Array
+    grid: GridArrays
+    seasons: Array
     targets: dict
     geodetic: Optional[tuple]
     stakes: Optional[StakeData]
 
 
-def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Array, Array]:
-    """Glacier-wide (Y, 2) winter/summer SMB and stake sums (S,), m w.e."""
+def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Array, Array, Array]:
+    """Glacier-wide (Y, 3) annual/winter/summer window sums of the scored years, the
+    runs' (N,) period totals, and stake window sums (S,), m w.e."""
     p = _split_theta(spec.parameters, theta)
     if "ti" in p:
         model = _with_ti(model, p["ti"])
     temp_bias = p.get("temp_bias", 0.0)
     prcp_fac = jnp.exp(p.get("prcp_fac", 0.0))
-    outline = data.static[0]
+    outline = data.grid.static[0]
+    area = outline.sum()
     stakes = data.stakes
 
     def body(state, xs):
-        t, pr, plan, membership, stake_w = xs
-        year = grid_year(t + temp_bias, pr * prcp_fac, plan, membership, data.offset, data.static)
-        temperature, precipitation = year.temperature, year.precipitation
-        values = model.ti.constrained()
-        if isinstance(model, GlaUnTIModel):
-            corrections, _ = model.corrections(year, state)
-            values = values.corrected(corrections)
-        res = run_ti(values, temperature, precipitation, plan, state)
-        glacier_wide = jnp.einsum("phw,hw->p", res.period_smb, outline) / outline.sum()
+        reference, fresh, seasons, stake_w = xs
+        state = jnp.where(fresh, model.initial_state(outline.shape), state)
+        res = run_glacier_year(model, reference, state, jnp.logical_not(fresh), temp_bias, prcp_fac,
+                               data.grid, spec.window_size, daily=True)
+        steps = jnp.einsum("thw,hw->t", res.daily, outline) / area
+        total = jnp.einsum("phw,hw->", res.period_smb, outline) / area
         stake_sum = jnp.zeros(0)
         if stake_w is not None:
-            idx = stakes.index
-            points = run_ti(values.at_points(idx), temperature.reshape(len(t), -1)[:, idx],
-                            precipitation.reshape(len(t), -1)[:, idx], plan, state.ravel()[idx], daily=True)
-            stake_sum = jnp.einsum("ls,ls->s", points.daily, stake_w)
-        return res.final_state, (glacier_wide, stake_sum)
+            daily = res.daily.reshape(res.daily.shape[0], -1)[:, stakes.index]
+            stake_sum = jnp.einsum("ts,ts->s", daily, stake_w)
+        return res.final_state, (jnp.einsum("t,tyk->yk", steps, seasons), total, stake_sum)
 
     state0 = model.initial_state(outline.shape)
-    xs = (data.temperature, data.precipitation, data.plan, data.membership,
-          None if stakes is None else stakes.weight)
-    _, (glacier_wide, stake_sums) = jax.lax.scan(body, state0, xs)
-    return glacier_wide, stake_sums.sum(0)
+    xs = (data.reference, data.fresh, data.seasons, None if stakes is None else stakes.weight)
+    _, (glacier_wide, totals, stake_sums) = jax.lax.scan(body, state0, xs)
+    return glacier_wide.sum(0), totals, stake_sums.sum(0)
 
 
 def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
     """{kind: (residuals, mask)}: model minus observation, m w.e.; mask 1 where observed."""
-    glacier_wide, stake_sums = simulate(model, spec, data, theta)
+    glacier_wide, totals, stake_sums = simulate(model, spec, data, theta)
     out = {}
     for kind, (value, mask) in data.targets.items():
-        out[kind] = (_SEASONAL_KINDS[kind](glacier_wide) - value, mask)
+        out[kind] = (glacier_wide[:, SEASON_KINDS.index(kind)] - value, mask)
     if data.geodetic is not None:
         value, mask = data.geodetic
-        mean = jnp.sum(glacier_wide.sum(-1) * mask) / jnp.sum(mask)
+        mean = jnp.sum(totals * mask) / jnp.sum(mask)
         out["geodetic"] = (mean - value, jnp.ones_like(value))
     if data.stakes is not None:
         out["stakes"] = (stake_sums - data.stakes.value, jnp.ones_like(data.stakes.value))
@@ -186,8 +188,7 @@ def loss_and_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
     if "prcp_fac" in p:
         total = total + PRIOR_WEIGHT * (p["prcp_fac"] / LOG_PRCP_FAC_PRIOR_SD) ** 2
     if "ti" in p:
-        ref = jnp.asarray(_TI_PRIOR_STORED)
-        total = total + TI_PRIOR_WEIGHT * jnp.sum(((p["ti"] - ref) / ref) ** 2)
+        total = total + TI_PRIOR_WEIGHT * ti_prior(_with_ti(model, p["ti"]).ti)
     return total, misfits
 
 
@@ -209,70 +210,93 @@ def _lbfgs_direction(grad, state, theta):
 
 
 _residuals = eqx.filter_jit(residuals)
-
-
-def _year_mask(years, hydro: list[int]) -> np.ndarray:
-    return np.isin(hydro, list(years)).astype(np.float32)
-
-
-def observation_targets(obs, hydro: list[int]) -> tuple[dict, tuple | None]:
-    """The ``targets`` and ``geodetic`` of :class:`ObjectiveData` for the run's hydrological
-    years; kinds with no observed year in the run are left out."""
-    targets = {}
-    for kind in _SEASONAL_KINDS:
-        series = getattr(obs, kind)
-        mask = _year_mask(series, hydro)
-        if mask.any():
-            targets[kind] = (np.asarray([series.get(y, 0.0) for y in hydro], np.float32), mask)
-    geodetic = None
-    if obs.geodetic is not None:
-        y0, y1, value = obs.geodetic
-        mask = _year_mask(range(y0, y1 + 1), hydro)
-        if mask.any():
-            geodetic = (np.asarray([value], np.float32), mask)
-    return targets, geodetic
+_simulate = eqx.filter_jit(simulate)
 
 
 class Objective:
     """Loss and misfits of the model against :class:`~.observations.Observations`.
 
-    The run starts ``glaunti_spinup_years`` before the first observed year (or at the
-    record's first year) and ends at the last observed year.
+    The simulation runs the glacier's years as its :class:`~.glacier_run.GlacierRun` does
+    (:meth:`~.glacier_run.GlacierRun.runs_for`: each observed year's segment, from its
+    spin-up to its last observed year).
+
+    Parameters
+    ----------
+    run : the glacier's run (e.g. ``GlaUnTIMassBalance.glacier_run``).
+    obs : the observations.
+    years : the hydrological years they score.
+    parameters : what is fitted ('temp_bias', 'prcp_fac', 'ti').
+    weights : weight of each data kind.
+    hemisphere : 'nh' or 'sh' (the season months).
     """
 
-    def __init__(self, run: GridRun, obs, years, parameters, weights):
+    def __init__(self, run: GlacierRun, obs, years, parameters, weights, hemisphere: str = "nh"):
         self.run, self.obs = run, obs
-        self.model = adjusted_model(run.model, None)
-        self.spec = ObjectiveSpec(tuple(parameters), tuple(sorted(weights.items())))
-        spinup = int(get_param("glaunti_spinup_years"))
-        first = max(years[0] - spinup, int(run.years[0]))
-        self.hydro = list(range(first, years[-1] + 1))
-        end_month = int(get_param("glaunti_winter_end_month"))
-        if run.start_month != 10:
-            end_month = (run.start_month + end_month - 10 - 1) % 12 + 1
-        self.data = self._build_data(end_month)
+        self.model = run.model
+        self.spec = ObjectiveSpec(tuple(parameters), tuple(sorted(weights.items())), run.window_size)
+        self.winter_end_month = season_month(get_param("glaunti_winter_end_month"), hemisphere)
+        self.years = [int(y) for y in years]
+        # a window's dates lie in its years' runs; its first and last date are shared
+        # with the years before and after
+        first, last = hydro_year_begin(min(self.years), run.start_month), hydro_year_begin(
+            max(self.years) + 1, run.start_month)
+        if obs.stakes is not None and len(obs.stakes):
+            first = min(first, obs.stakes["date0"].values.astype("datetime64[D]").min())
+            last = max(last, obs.stakes["date1"].values.astype("datetime64[D]").max())
+        needed = {int(y) for y in run.years if y != run.partial_year
+                  and hydro_year_begin(y, run.start_month) <= last
+                  and hydro_year_begin(y + 1, run.start_month) >= first}
+        self.runs = run.runs_for(sorted(needed))
+        self.data = self._build_data()
         self._last_residuals = (None, None)  # (theta, residuals) of the latest evaluation
 
-    def _build_data(self, end_month: int) -> ObjectiveData:
-        run, grid = self.run, self.run.grid
-
-        def winter_end(y, w):
-            return int((np.datetime64(f"{y + 1:04d}-{end_month:02d}-01") - w.begin).astype(int))
-
-        ref = run.reference_years(self.hydro, Adjustments(), split_of=winter_end)
+    def _build_data(self) -> ObjectiveData:
+        run = self.run
+        years = [y for y, _, _ in self.runs]
+        own = np.array([o for _, _, o in self.runs], np.float32)
+        ref = run.reference_years(years)
+        dates, active = ref.step_dates(), np.asarray(ref.plan.active)
+        begin = np.array([hydro_year_begin(y, run.start_month) for y in self.years])
+        end = np.array([hydro_year_begin(y + 1, run.start_month) for y in self.years])
+        mid = np.array([first_of_month_after(b, self.winter_end_month) for b in begin])
+        bounds = np.stack([(begin, end), (begin, mid), (mid, end)], -1)  # (2, Y, 3)
+        seasons = window_weights(dates, active, bounds[0].ravel(), bounds[1].ravel())
+        seasons = (seasons * own[:, None, None]).reshape(dates.shape + bounds.shape[1:])
+        targets = {}
+        for kind in SEASON_KINDS:
+            series = getattr(self.obs, kind)
+            mask = np.isin(self.years, list(series)).astype(np.float32)
+            if mask.any():
+                targets[kind] = (np.asarray([series.get(y, 0.0) for y in self.years], np.float32), mask)
+        geodetic = None
+        if self.obs.geodetic is not None:
+            y0, y1, value = self.obs.geodetic
+            mask = own * np.isin(years, list(range(y0, y1 + 1)))
+            if mask.any():
+                geodetic = (np.asarray([value], np.float32), mask)
         stakes = self.obs.stakes
         stake_data = None
         if stakes is not None and len(stakes):
-            steps = ref.begin[:, None] + np.asarray(ref.plan.day_index)  # (Y, n_steps) datetime64
-            d0 = stakes["date0"].values.astype("datetime64[D]")
-            d1 = stakes["date1"].values.astype("datetime64[D]")
-            inside = (steps[..., None] >= d0) & (steps[..., None] < d1) & np.asarray(ref.plan.active)[..., None]
-            stake_data = StakeData(inside.astype(np.float32),
-                                   (stakes["row"] * grid.shape[1] + stakes["col"]).values,
+            weight = window_weights(dates, active, stakes["date0"].values, stakes["date1"].values)
+            stake_data = StakeData(weight * own[:, None, None],
+                                   (stakes["row"] * run.grid.shape[1] + stakes["col"]).values,
                                    stakes["balance"].values.astype(np.float32))
-        data = ObjectiveData(ref.temperature, ref.precipitation, ref.plan, ref.membership, run.offset,
-                             run.static, *observation_targets(self.obs, self.hydro), stake_data)
+        reference = (ref.temperature, ref.precipitation, ref.plan, ref.membership)
+        data = ObjectiveData(reference, np.array([f for _, f, _ in self.runs]), run.arrays, seasons,
+                             targets, geodetic, stake_data)
         return jax.tree_util.tree_map(jnp.asarray, data)
+
+    def simulated(self, theta) -> dict[int, dict[str, float]]:
+        """{hydrological year: {'annual', 'winter', 'summer' (observation windows), 'total'
+        (the year's period total)}} of the observed years' own runs at ``theta``, m w.e."""
+        glacier_wide, totals, _ = _simulate(self.model, self.spec, self.data, jnp.asarray(theta))
+        totals = {year: float(totals[i]) for i, (year, _, own) in enumerate(self.runs) if own}
+        return {year: {**dict(zip(SEASON_KINDS, np.asarray(glacier_wide[k], np.float64))), "total": totals[year]}
+                for k, year in enumerate(self.years)}
+
+    def stake_sums(self, theta) -> np.ndarray:
+        """The modelled values (m w.e.) of the stake records at ``theta``."""
+        return np.asarray(_simulate(self.model, self.spec, self.data, jnp.asarray(theta))[2], np.float64)
 
     def value_and_grad(self, theta):
         """Loss and gradient at ``theta`` (forward mode: cheap for a few parameters)."""

@@ -3,7 +3,7 @@
 How the 2D corrector meets the flowline
 ---------------------------------------
 Each hydrological year, the corrections d1..d5 and the state entering the year are
-computed on the model grid (:mod:`.grid_run`). They are carried to any set of flowline
+computed on the model grid (:mod:`.glacier_run`). They are carried to any set of flowline
 heights by elevation: glacier cells are grouped in bands of ``band_dz`` metres, each band
 takes the outline-weighted mean of the field, and each point interpolates linearly between
 band centres (points above or below the glacier take the highest or lowest band). The TI
@@ -22,7 +22,8 @@ import numpy as np
 
 from ..core import DayPlan, GRUBaseline, GRUModel, run_ti
 from ..core.ti import forcing_terms
-from .grid_run import Adjustments, GridRun
+from .glacier_run import GlacierRun
+from .glacier_year import Adjustments
 
 #: Flowline point counts are padded up to a multiple of this, so that flowlines of other
 #: lengths reuse the compiled point run.
@@ -143,14 +144,17 @@ class PointYear(NamedTuple):
     dates: np.ndarray
 
 
-def point_year(run: GridRun, hy: int, adj: Adjustments, bands: ElevationBands) -> PointYear:
+def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands) -> PointYear:
     """Summarise hydrological year ``hy`` of the grid run for :func:`point_calendar_year`."""
     out = run.year(hy, adj)
     start = out.start_state
     state = band_means(np.moveaxis(start, -1, 0) if start.ndim == 3 else start, bands)
     corrections = None if out.corrections is None else band_means(out.corrections, bands)
-    ref = run.reference_years([hy], adj)
+    ref = run.reference_years([hy])
     temperature, precipitation, plan, _ = ref.at(0)
+    # the adjustments as the grid's year applies them (float32, before the lapse rate)
+    temperature = temperature + np.float32(adj.temp_bias)
+    precipitation = precipitation * np.float32(adj.prcp_fac)
     dates = ref.begin[0] + plan.day_index
     w = run.window(hy)
     if w.split is not None:  # 1 January closing the first period belongs to the old year
@@ -192,7 +196,7 @@ def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
     return np.pad(a, pad, mode="edge")
 
 
-def point_calendar_year(run: GridRun, heights: np.ndarray, year: int, adj: Adjustments,
+def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Adjustments,
                         summaries: dict[int, PointYear], bands: ElevationBands) -> PointSeries:
     """Run the points at ``heights`` through the hydrological years overlapping ``year``.
 

@@ -48,6 +48,7 @@ class ModelGrid:
     facies: Optional[np.ndarray]  # (9, H, W) or None
     dx: float
     path: str
+    window: Optional[tuple[int, int, int, int]] = None  # the glacier's own grid (see model_grid)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -94,7 +95,20 @@ def read_model_grid(gdir, filesuffix: str = "") -> ModelGrid:
             facies=None if facies is None else facies.astype(np.float32),
             dx=float(ds.attrs["dx"]),
             path=path,
+            window=_glacier_window(ds, path),
         )
+
+
+def _glacier_window(ds, path: str) -> tuple[int, int, int, int]:
+    if "glacier_window" not in ds.attrs:
+        raise ValueError(f"{path} has no 'glacier_window' attribute (written by an older version of "
+                         "oggm_glaunti): run glaunti_model_grid again")
+    row0, col0, n_rows, n_cols = (int(v) for v in np.atleast_1d(ds.attrs["glacier_window"]))
+    ny, nx = ds["elevation"].shape
+    if not (0 <= row0 and 0 <= col0 and row0 + n_rows <= ny and col0 + n_cols <= nx and min(n_rows, n_cols) >= 1):
+        raise ValueError(f"{path}: glacier_window {(row0, col0, n_rows, n_cols)} does not fit the {ny}x{nx} "
+                         "grid; run glaunti_model_grid again")
+    return row0, col0, n_rows, n_cols
 
 
 def hydro_year_begin(year: int, start_month: int) -> np.datetime64:

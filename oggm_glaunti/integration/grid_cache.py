@@ -63,6 +63,31 @@ class ResultCache:
                 self._bytes -= dropped
         return value
 
+    def resize(self, key: Hashable, size: int, max_bytes: int) -> None:
+        """Record that the value of ``key`` grew to ``size`` bytes (e.g. a segment run
+        further); least recently used others are dropped to stay within ``max_bytes``,
+        and ``key`` too if it alone exceeds it."""
+        if key not in self._items:
+            return
+        value, old = self._items[key]
+        self._items[key] = (value, size)
+        self._items.move_to_end(key)
+        self._bytes += size - old
+        while self._bytes > max_bytes and self._items:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+
+    def get_or_create(self, key: Hashable, create: Callable[[], Any], max_bytes: int) -> Any:
+        """The value of ``key``, or ``create()`` stored under it (unless ``max_bytes`` is 0):
+        for values that grow in place, reported by :meth:`resize`."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key][0]
+        value = create()
+        if max_bytes > 0:
+            self._items[key] = (value, 0)
+        return value
+
     def clear(self) -> None:
         self._items.clear()
         self._bytes = 0
@@ -75,7 +100,7 @@ class ResultCache:
         return self._bytes
 
 
-#: The cache of grid segments (see :mod:`.grid_run`).
+#: The cache of grid segments (see :mod:`.glacier_run`).
 GRID_SEGMENTS = ResultCache()
 
 

@@ -27,10 +27,11 @@ SMB is computed on every cell of the model grid, including the margin cells outs
 outline (``outline_fraction == 0``): mask them for glacier statistics
 (:func:`glacier_wide_series` weights by ``outline_fraction``).
 
-How the seasons are obtained: each year is re-run once from the state and with the
-corrections of :class:`~.grid_run.GridRun` (the model's own run, split at 1 January), with
-daily output, and the weighted daily SMB is summed between the dates. Annual totals are
-therefore exactly those of the model (``GridRun.year(...).period_smb.sum(0)``).
+How the seasons are obtained: the glacier's :class:`~.glacier_run.GlacierRun` (the
+model's own run, split at 1 January, under its state rule) gives each year's weighted
+daily SMB (:meth:`~.glacier_run.GlacierRun.daily`: a year not run before is run once, with
+daily output), which is summed between the dates. Annual totals are therefore those of
+the MB model (``GlacierRun.year(...).period_smb.sum(0)``) to float32 round-off.
 
 This module does not import JAX at import time (OGGM's pool workers are forked).
 """
@@ -44,6 +45,7 @@ import pandas as pd
 import xarray as xr
 from oggm import cfg, utils
 
+from ..observation_operators import first_of_month_after, season_month
 from ._io import write_netcdf_atomic
 from .params import register_file_keys
 
@@ -63,27 +65,13 @@ CORRECTIONS = {
 _SMB_VARS = ('smb_annual', 'smb_winter', 'smb_summer')
 
 
-def southern_month(month: int) -> int:
-    """The southern-hemisphere equivalent of a northern-hemisphere month (+6)."""
-    return (int(month) + 5) % 12 + 1
-
-
-def _date_year(date: np.datetime64) -> int:
-    return int(date.astype('datetime64[Y]').astype(int)) + 1970
-
-
 def season_split_index(begin: np.datetime64, n_days: int, month: int) -> int:
     """Index (days after ``begin``) of the first 1 ``month`` inside the year.
 
     Raises ValueError if that day is not strictly inside the year (e.g. ``month`` is the
     year's own first month).
     """
-    begin = np.datetime64(begin, 'D')
-    year = _date_year(begin)
-    split = np.datetime64(f'{year:04d}-{month:02d}-01')
-    if split <= begin:
-        split = np.datetime64(f'{year + 1:04d}-{month:02d}-01')
-    index = int((split - begin).astype(int))
+    index = int((first_of_month_after(begin, month) - np.datetime64(begin, 'D')).astype(int))
     if not 0 < index < n_days - 1:
         raise ValueError(
             f'winter_end_month={month} gives no season split inside the hydrological year '
@@ -95,24 +83,15 @@ def _valid_hydro_years(run) -> np.ndarray:
     return np.array([y for y in run.years if y != run.partial_year], dtype=int)
 
 
-def _year_daily(run, model, hy: int, adj):
-    """Re-run hydrological year ``hy`` with daily output from the model's own state and
-    corrections; return the weighted SMB per date (n_days, H, W) and the corrections."""
-    import jax.numpy as jnp
-
-    from ..core import run_year
-
-    out = run.year(hy, adj)
-    forcing = run.forcing(hy, adj)
-    res = run_year(model, forcing, state=jnp.asarray(out.start_state), daily=True,
-                   corrections=None if out.corrections is None else jnp.asarray(out.corrections))
-    plan = forcing.plan
-    active = np.asarray(plan.active)
-    day_index = np.asarray(plan.day_index)[active]
-    steps = np.asarray(res.daily, dtype=np.float64)[active]
-    n_days = run.window(hy).n_days
-    per_day = np.zeros((n_days,) + steps.shape[1:], np.float64)
-    np.add.at(per_day, day_index, steps)  # the 1 January split day: two halves
+def _year_daily(run, hy: int, adj):
+    """Hydrological year ``hy``'s weighted SMB per date (n_days, H, W), float64, and its
+    corrections, from the glacier run."""
+    out, steps = run.daily(hy, adj)
+    plan = run.reference_years([hy]).plan
+    active = np.asarray(plan.active[0])
+    day_index = np.asarray(plan.day_index[0])[active]
+    per_day = np.zeros((run.window(hy).n_days,) + steps.shape[1:], np.float64)
+    np.add.at(per_day, day_index, np.asarray(steps, np.float64)[active])  # the 1 January split day: two halves
     return per_day, out.corrections
 
 
@@ -163,7 +142,7 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
         raise ValueError(f'{gdir.rgi_id}: ys={ys} is after ye={ye}')
     mb = GlaUnTIMassBalance(gdir, filename=climate_filename,
                             input_filesuffix=climate_input_filesuffix, variant=variant)
-    run = mb._run
+    run = mb.glacier_run
     valid = _valid_hydro_years(run)
     if len(valid) == 0:
         raise ValueError(f'{gdir.rgi_id}: the daily climate {mb.climate_source_file} covers '
@@ -175,18 +154,15 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
             f'{mb.climate_source_file} ({run.climate.dates[0]} to {run.climate.dates[-1]}) '
             f'(first outside: {outside[0]}); full hydrological years available: '
             f'{valid[0]}-{valid[-1]} (year Y begins on 1 month {run.start_month} of Y)')
-    if gdir.hemisphere != 'nh':
-        month = southern_month(month)
-
-    adj = mb._adjustments()
-    model = run.model_for(adj)
+    month = season_month(month, gdir.hemisphere)
+    adj = mb.adjustments
     years = np.arange(ys, ye + 1)
     shape = run.grid.shape
     seasons = np.zeros((3, len(years)) + shape, np.float64)
     corrections = np.full((len(years), len(CORRECTIONS)) + shape, np.nan, np.float32)
     daily_parts = []
     for i, hy in enumerate(years):
-        per_day, corr = _year_daily(run, model, int(hy), adj)
+        per_day, corr = _year_daily(run, int(hy), adj)
         split = season_split_index(run.window(int(hy)).begin, per_day.shape[0], month)
         winter = per_day[:split].sum(0) + 0.5 * per_day[split]
         summer = 0.5 * per_day[split] + per_day[split + 1:].sum(0)

@@ -2,7 +2,7 @@
 
 Drops into ``run_from_climate_data``, ``run_random_climate``, ``run_with_hydro``,
 ``apparent_mb_from_any_mb`` (inversion), ``run_dynamic_spinup`` and OGGM's calibration
-tasks. See :mod:`.grid_run` for the state rule and :mod:`.flowline_run` for how the 2D
+tasks. See :mod:`.glacier_run` for the state rule and :mod:`.flowline_run` for how the 2D
 corrections reach the flowlines.
 
 Parameters and where they come from (first found wins):
@@ -36,7 +36,7 @@ from .arguments import check_mb_arguments
 from .compilation_cache import use_working_dir_compilation_cache
 from .mp_safety import protect_pool_from_jax
 from .params import get_param
-from .units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, m_we_to_kg_m2
+from .units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, m_we_to_kg_m2
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
                  ys: int | None = None, ye: int | None = None, check_calib_params: bool = True,
                  grid_filesuffix: str = "", **kwargs):
         super().__init__()
-        from .grid_run import GridRun
+        from .glacier_run import GlacierRun
 
         self.variant = str(get_param("glaunti_variant", variant)).upper()
         calib = _calibrated(gdir, self.variant)
@@ -157,7 +157,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
             weights = os.path.join(gdir.dir, calib["weights_file"])
         self.weights_file = None if weights is None else os.fspath(weights)
         model = load_variant(self.variant, weights)
-        default_melt_f = float(np.exp(model.ti.ddf_snow_log)) * 1000 if hasattr(model, "ti") else np.nan
+        default_melt_f = ddf_snow_log_to_melt_f(model.ti.ddf_snow_log) if hasattr(model, "ti") else np.nan
         self.melt_f = float(melt_f if melt_f is not None else calib.get("melt_f", default_melt_f))
         self.bias = float(bias)
         self.hemisphere = gdir.hemisphere
@@ -170,13 +170,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
         grid = read_model_grid(gdir, grid_filesuffix)
         start = get_param("glaunti_hydro_start_month_" + ("nh" if self.hemisphere == "nh" else "sh"))
-        self._run = GridRun(
+        #: the glacier's :class:`~.glacier_run.GlacierRun`: its inputs, state rule and years
+        self.glacier_run = GlacierRun(
             model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
             spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
             cache_mb=get_param("glaunti_grid_cache_mb"),
         )
         self._band_dz = float(get_param("glaunti_band_dz"))
-        hydro = self._run.years
+        hydro = self.glacier_run.years
         first = hydro[0] + (1 if start != 1 else 0)
         self.ys = int(max(first, ys) if ys is not None else first)
         self.ye = int(min(hydro[-1], ye) if ye is not None else hydro[-1])
@@ -191,8 +192,11 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._bands = None
 
     # --- parameters -------------------------------------------------------------------
-    def _adjustments(self):
-        from .grid_run import Adjustments
+    @property
+    def adjustments(self):
+        """The current ``temp_bias``, ``prcp_fac`` and ``melt_f`` as
+        :class:`~.glacier_year.Adjustments` (what :attr:`glacier_run` runs under)."""
+        from .glacier_year import Adjustments
 
         melt_f = None if not np.isfinite(self.melt_f) else float(self.melt_f)
         return Adjustments(float(self.temp_bias), float(self.prcp_fac), melt_f)
@@ -218,21 +222,28 @@ class GlaUnTIMassBalance(MassBalanceModel):
             )
         return heights
 
+    def daily_point_series(self, heights, year: int):
+        """The model's daily results at ``heights`` (m) over calendar year ``year``: a
+        :class:`~.flowline_run.PointSeries` (weighted daily SMB in m w.e., the day weights,
+        each step's month, and the points' climate). ``bias`` is not applied."""
+        heights = self._check(heights, year)
+        return self._series(heights, int(np.floor(year)))
+
     def _series(self, heights: np.ndarray, year: int):
         from .flowline_run import elevation_bands, point_calendar_year
 
-        adj = self._adjustments()
+        adj = self.adjustments
         key = (heights.tobytes(), year, adj)
         if key not in self._series_cache:
             if len(self._series_cache) > 256:
                 self._series_cache.clear()
             if self._bands is None:
-                grid = self._run.grid
+                grid = self.glacier_run.grid
                 self._bands = elevation_bands(grid.elevation, grid.outline, self._band_dz)
             if len(self._point_years) > 16:  # e.g. a calibration trying many temp_bias
                 self._point_years.clear()
             summaries = self._point_years.setdefault(adj, {})
-            self._series_cache[key] = point_calendar_year(self._run, heights, year, adj, summaries, self._bands)
+            self._series_cache[key] = point_calendar_year(self.glacier_run, heights, year, adj, summaries, self._bands)
         return self._series_cache[key]
 
     @staticmethod
@@ -302,8 +313,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
     def grid_smb(self, year: int) -> np.ndarray:
         """Calendar-year SMB on the model grid (H, W), m w.e. (no ``bias``)."""
         self._check([0.0], year)
-        return self._run.calendar_smb(int(year), self._adjustments())
+        return self.glacier_run.calendar_smb(int(year), self.adjustments)
 
     def grid_specific_mb(self, year: int) -> float:
         """Glacier-wide calendar-year SMB on the model grid, mm w.e. (``bias`` included)."""
-        return float(m_we_to_kg_m2(self._run.glacier_mean(self.grid_smb(year)))) - self.bias
+        return float(m_we_to_kg_m2(self.glacier_run.glacier_mean(self.grid_smb(year)))) - self.bias

@@ -35,7 +35,9 @@ resolution depends on the glacier size). :func:`glaunti_model_grid` writes
   -1 everywhere when no facies map is given (global attribute
   ``has_facies`` = 0), 0 outside the outline otherwise.
 
-Other global attributes: ``dx`` (m), ``margin_cells``, ``rgi_id``,
+Other global attributes: ``dx`` (m), ``margin_cells``, ``glacier_window``
+(row0, col0, n_rows, n_cols: the glacier's own grid, before size bucketing;
+the corrector sees only this window), ``rgi_id``,
 ``has_facies``, ``facies_source``, ``elevation_std_source`` and, when the
 glacier has a climate file, ``ref_hgt`` (m; from
 ``climate_historical_daily.nc``, else ``climate_historical.nc``; named in
@@ -99,6 +101,18 @@ def grid_layout(bounds: tuple[float, float, float, float], dx: float,
     i0, i1 = _widen(i0, i1, -(-(i1 - i0) // m) * m)
     j0, j1 = _widen(j0, j1, -(-(j1 - j0) // m) * m)
     return Affine(dx, 0., i0 * dx, 0., -dx, j1 * dx), j1 - j0, i1 - i0
+
+
+def glacier_window(bounds, dx: float, margin_cells: int, min_cells: int,
+                   shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(row0, col0, n_rows, n_cols) of the glacier's own grid - the layout without
+    size bucketing - inside the bucketed grid of ``shape`` (:func:`grid_layout` widens
+    it symmetrically). The corrector sees only this window, so that a glacier's SMB
+    does not depend on its bucket."""
+    _, own_ny, own_nx = grid_layout(bounds, dx, margin_cells, min_cells, 1)
+    extra_rows, extra_cols = shape[0] - own_ny, shape[1] - own_nx
+    # rows count from the north edge, which _widen moves by the larger half
+    return extra_rows - extra_rows // 2, extra_cols // 2, own_ny, own_nx
 
 
 def _reproject(src, src_transform, src_crs, dst_transform, dst_crs, shape,
@@ -271,6 +285,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     crs = CRS.from_user_input(gdir.grid.proj.srs)
     transform, ny, nx = grid_layout(geom.bounds, dx, margin, min_cells, size_multiple)
     shape = (ny, nx)
+    window = glacier_window(geom.bounds, dx, margin, min_cells, shape)
 
     dem, dtr, dcrs = _read_raster(dem_path, 'DEM')
     check_dem_values(dem, dem_path)
@@ -339,6 +354,7 @@ def glaunti_model_grid(gdir, dx: float | None = None,
                           {'long_name': 'facies class'})})
     ds.attrs = {'pyproj_srs': gdir.grid.proj.srs, 'dx': dx,
                 'margin_cells': margin, 'rgi_id': gdir.rgi_id,
+                'glacier_window': np.asarray(window, np.int32),
                 'has_facies': int(facies_raster is not None),
                 'facies_source': (os.path.basename(os.fspath(facies_raster))
                                   if facies_raster is not None else 'none'),

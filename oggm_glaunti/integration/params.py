@@ -57,7 +57,7 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_grid_elevation_std_default': (
         10., 'Elevation uncertainty (m) used when no DEM uncertainty is '
              'available.'),
-    # --- the mass-balance model (massbalance.py, grid_run.py, flowline_run.py) ---
+    # --- the mass-balance model (massbalance.py, glacier_run.py, flowline_run.py) ---
     'glaunti_variant': (
         'D', 'GlaUnTI variant used by GlaUnTIMassBalance: A, B, C or D.'),
     'glaunti_lapse_rate': (
@@ -71,10 +71,11 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_spinup_years': (
         5, 'Years of spin-up from a fresh snow state before each segment of years.'),
     'glaunti_segment_years': (
-        10, 'Length of the fixed segments over which the snow state is carried.'),
+        30, 'Length of the fixed segments (anchored at multiples of it) over which the '
+            'snow state is carried, as the published runs carried it 30 years.'),
     'glaunti_winter_end_month': (
         5, 'Month whose first day ends winter and begins summer (northern hemisphere; '
-           'shifted with the hydrological year in the south), for seasonal balances.'),
+           'shifted by 6 months in the south), for seasonal balances.'),
     'glaunti_grid_cache_mb': (
         1024., 'Size bound (MiB) of the per-process cache of model-grid results shared by '
                'GlaUnTIMassBalance instances on the same glacier and parameters; 0 disables it.'),

@@ -15,7 +15,9 @@ appears once with its full value). Over the scored years, from that series:
 
 So evaluated values count both end days in full, unlike the loss's period sums (1/2 at the
 ends); the values can be set against the published code's pair by pair
-(:mod:`~oggm_glaunti.training.published_json` writes and pools its JSON files).
+(:mod:`~oggm_glaunti.training.published_json` writes and pools its JSON files). The window
+convention is the one of :mod:`oggm_glaunti.observation_operators`, shared with the
+calibration.
 
 Scores (:func:`oggm_glaunti.metrics.skill`): n, Pearson r, RMSE, MAE, bias = mean(model -
 obs), per kind and season, pooled and per glacier.
@@ -39,6 +41,7 @@ from ..core.forcing import YearForcing
 from ..core.models import Model
 from ..core.sequence import run_years
 from ..metrics import SCORES, json_safe
+from ..observation_operators import window_sum
 from .gradients import start_state
 from .published_json import KIND_KEYS, pooled_table, scores_of, write_glacier_json
 from .records import GlacierData
@@ -143,12 +146,11 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
         rows.append(dict(kind="glacier_wide", season=obs.season, year=obs.year, begin=str(begin),
                          end=str(end), row=None, col=None, modelled=glacier_wide(obs.year, begin, end),
                          observed=obs.balance))
-    cumulative = np.concatenate([np.zeros((1, slots)), np.cumsum(series, axis=0)])
     for stake, k in zip(stakes, which):
-        b, e = (int((d - first).astype(int)) for d in (stake.begin, stake.end))
         rows.append(dict(kind="point", season=stake.season, year=stake.year, begin=str(stake.begin),
                          end=str(stake.end), row=stake.row, col=stake.col,
-                         modelled=cumulative[e + 1, k] - cumulative[b, k], observed=stake.balance))
+                         modelled=float(window_sum(series[:, k], first, stake.begin, stake.end)),
+                         observed=stake.balance))
     table = pd.DataFrame(rows, columns=["kind", "season", "year", "begin", "end", "row", "col",
                                         "modelled", "observed"])
     table.insert(0, "glacier", glacier.name)

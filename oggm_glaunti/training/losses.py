@@ -29,7 +29,7 @@ from jax import Array
 
 from ..core.forcing import YearForcing
 from ..core.models import Model, YearResult
-from ..core.parameters import TRAINABLE_NAMES, TIParameters, prior_parameters
+from ..core.parameters import ti_prior
 from ..core.sequence import run_years
 from .targets import TAU_DAYS, YearTargets
 
@@ -93,12 +93,6 @@ def corrector_penalty(corrections: Array, outline: Array, weights: LossWeights =
     ddf = outline_mean((corrections[1] - corrections[2]) ** 2, outline)
     return (weights.corrector_magnitude * magnitude + weights.corrector_spread * spread
             + weights.corrector_ddf * ddf)
-
-
-def ti_prior(ti: TIParameters, prior: Optional[TIParameters] = None) -> Array:
-    """``sum_k ((theta_k - theta0_k) / theta0_k)^2`` over the 7 trainable stored values."""
-    prior = prior_parameters() if prior is None else prior
-    return sum(((getattr(ti, k) - getattr(prior, k)) / getattr(prior, k)) ** 2 for k in TRAINABLE_NAMES)
 
 
 def year_terms(result: YearResult, outline: Array, targets: YearTargets,

@@ -130,12 +130,13 @@ def calibrate_regional(
         mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
                                 variant="A", weights=start_weights, temp_bias=0.0, prcp_fac=1.0)
         try:
-            obs, years = calibration_data(gdir, mb._run, use_wgms, ref_years, geodetic)
+            obs, years = calibration_data(gdir, mb.glacier_run, use_wgms, ref_years, geodetic)
         except ValueError as exc:
             skipped[gdir.rgi_id] = str(exc)
             log.warning("regional calibration: %s skipped (%s)", gdir.rgi_id, exc)
             continue
-        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(mb._run, obs, years, PARAMETERS, weights))
+        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(mb.glacier_run, obs, years, PARAMETERS, weights,
+                                                                     hemisphere=gdir.hemisphere))
     if not objectives:
         raise ValueError("regional calibration: none of the glacier directories has observations "
                          f"inside its daily climate ({skipped})")

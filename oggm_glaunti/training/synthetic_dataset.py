@@ -13,11 +13,14 @@ How the observations are made (per glacier):
   builds it (temperature at the orography, downscaled per year), and all its years run in
   sequence from a fresh state,
   the state carried from year to year;
-- glacier-wide: the outline-weighted mean of each period's SMB (annual every year; winter and
-  summer, with a midseason date, in about half of the years);
+- glacier-wide: the outline-weighted mean daily SMB summed over the year's season windows
+  (annual every year; winter and summer, with a midseason date, in about half of the years);
 - stakes: a few on-glacier cells with their own dates (a few days off the glacier's), whose
-  balance is the cell's daily SMB of that same run summed over the stake's dates (half weight
-  on the first and last day); one cell's annual record is coded "index" every fourth year;
+  balance is the cell's daily SMB of that same run summed over the stake's dates; one cell's
+  annual record is coded "index" every fourth year;
+- windows as the published evaluation reads them (:mod:`oggm_glaunti.observation_operators`:
+  both end dates included, a date shared by two periods counted once in full), so that
+  :func:`~oggm_glaunti.training.evaluate.evaluate` scores the truth exactly;
 - optional Gaussian noise (``noise`` m w.e., seeded) is added to every observation.
 """
 
@@ -43,6 +46,7 @@ from ..dataset_layout import (
     LAPSE_RATE, OROGRAPHY_FILE, OROGRAPHY_VAR, OUTLINE_FILE, OUTLINE_VAR, POINT_SMB_FILE,
     PRECIPITATION_FILE, PRECIPITATION_VAR, TEMPERATURE_FILE, TEMPERATURE_VAR, TOTAL_SMB_FILE,
 )
+from ..observation_operators import glacier_mean, window_sum
 from ..synthetic import glacier_geometry
 from .records import GlacierData, SeasonWindow
 
@@ -123,36 +127,35 @@ def _climate(i: int, dates: np.ndarray, orography: np.ndarray, rng: np.random.Ge
 
 
 def _truth_run(data: GlacierData, model: TIModel):
-    """Period SMB (n_years, 2, H, W) and per-date daily SMB (n_dates, H, W) of one run.
+    """Per-date daily SMB (n_dates, H, W) of one run and its outline-weighted glacier mean
+    (n_dates,), each year's steps weighted with that year's outline.
 
     Years run one at a time with the state carried: windows touching 12 and 13 calendar
     months do not stack into one sequence (one compilation per month count serves all).
     """
     years = sorted(data.windows)
     daily = np.zeros(data.temperature.shape, np.float64)
-    periods, state = [], None
+    glacier_wide = np.zeros(len(daily), np.float64)
+    state = None
     for year in years:
         forcing = data.year_forcing(year)
         result = run_year(model, forcing, state=state, daily=True)
         state = result.final_state
-        periods.append(np.asarray(result.period_smb, np.float64))
         # Steps are already weighted (a shared boundary day counts half in each year):
         # adding them onto their dates gives each date's SMB.
         start = int((data.windows[year].begin - data.dates[0]).astype(int))
         active = np.asarray(forcing.plan.active)
-        np.add.at(daily, start + np.asarray(forcing.plan.day_index)[active],
-                  np.asarray(result.daily, np.float64)[active])
-    return years, np.stack(periods), daily
+        steps = np.asarray(result.daily, np.float64)[active]
+        dates = start + np.asarray(forcing.plan.day_index)[active]
+        np.add.at(daily, dates, steps)
+        np.add.at(glacier_wide, dates, glacier_mean(steps, np.asarray(forcing.outline)))
+    return years, daily, glacier_wide
 
 
 def _point_sums(daily: np.ndarray, begin: np.ndarray, end: np.ndarray, row: np.ndarray, col: np.ndarray,
                 first: np.datetime64) -> np.ndarray:
-    """Sum of each stake cell's daily SMB over its own dates, half weight at both ends."""
-    series = daily[:, row, col]  # (n_dates, n_records)
-    cumulative = np.cumsum(series, axis=0)
-    b, e = (begin - first).astype(int), (end - first).astype(int)
-    k = np.arange(len(row))
-    return cumulative[e, k] - cumulative[b, k] + 0.5 * series[b, k] - 0.5 * series[e, k]
+    """Sum of each stake cell's daily SMB over its own dates (see the module docstring)."""
+    return np.array([window_sum(daily[:, r, c], first, b, e) for b, e, r, c in zip(begin, end, row, col)])
 
 
 def _stake_records(rng, data: GlacierData, daily: np.ndarray, cells: np.ndarray) -> pd.DataFrame:
@@ -198,20 +201,20 @@ def _write_glacier(folder: Path, i: int, shape: tuple[int, int], years: np.ndarr
     data = GlacierData(folder.name, None, dates, t_orography, precipitation, years, elevation,
                        elevation_std, outline, windows, x=x, y=y, orography=orography)
 
-    obs_years, period, daily = _truth_run(data, model)
-    weights = np.stack([outline[data.geometry_index(y)] for y in obs_years])
-    means = (period * weights[:, None]).sum(axis=(2, 3)) / weights.sum(axis=(1, 2))[:, None]
-    # Noise on each measured period; a seasonal year's annual balance stays winter + summer.
+    obs_years, daily, glacier_wide = _truth_run(data, model)
     seasonal = np.array([windows[y].seasonal for y in obs_years])
-    means = means + noise * rng.standard_normal(means.shape) * np.stack([np.ones_like(seasonal), seasonal], 1)
+    means = np.array([[window_sum(glacier_wide, dates[0], *bounds) if None not in bounds else np.nan
+                       for bounds in ((w.begin, w.end), (w.begin, w.midseason), (w.midseason, w.end))]
+                      for w in (windows[y] for y in obs_years)])
+    means = means + noise * rng.standard_normal(means.shape)  # noise on each measured balance
     total = pd.DataFrame({
         "year": obs_years,
         "begin_date": [str(windows[y].begin) for y in obs_years],
         "midseason_date": [str(windows[y].midseason) if windows[y].seasonal else "" for y in obs_years],
         "end_date": [str(windows[y].end) for y in obs_years],
-        "annual_balance": means.sum(axis=1),
-        "winter_balance": [m[0] if windows[y].seasonal else np.nan for y, m in zip(obs_years, means)],
-        "summer_balance": [m[1] if windows[y].seasonal else np.nan for y, m in zip(obs_years, means)],
+        "annual_balance": means[:, 0],
+        "winter_balance": np.where(seasonal, means[:, 1], np.nan),
+        "summer_balance": np.where(seasonal, means[:, 2], np.nan),
     })
     inside = np.argwhere(outline.min(axis=0) >= 1.0)  # on the glacier in every year
     cells = inside[rng.choice(len(inside), N_STAKE_CELLS, replace=False)]

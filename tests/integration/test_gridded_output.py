@@ -40,14 +40,14 @@ def hef_model(hef_inputs):
     from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
 
     mb = GlaUnTIMassBalance(hef_inputs, variant='D')
-    return mb, mb._adjustments()
+    return mb, mb.adjustments
 
 
 def test_file_content(hef_smb, hef_model):
     gdir, path, ds = hef_smb
     mb, _ = hef_model
     assert os.path.basename(path) == 'glaunti_gridded_smb_testD.nc'
-    ny, nx = mb._run.grid.shape
+    ny, nx = mb.glacier_run.grid.shape
     n = YEARS[1] - YEARS[0] + 1
     for name in ('smb_annual', 'smb_winter', 'smb_summer'):
         assert ds[name].dims == ('hydro_year', 'y', 'x')
@@ -107,12 +107,12 @@ def test_annual_equals_model(hef_smb, hef_model):
 
     wide = glacier_wide_series(ds)
     for hy in range(YEARS[0], YEARS[1] + 1):
-        out = mb._run.year(hy, adj)
+        out = mb.glacier_run.year(hy, adj)
         ref = out.period_smb.sum(0)
         np.testing.assert_allclose(ds.smb_annual.sel(hydro_year=hy).values, ref,
                                    rtol=0, atol=1e-5)
         np.testing.assert_array_equal(ds.corrections.sel(hydro_year=hy).values, out.corrections)
-        assert wide.loc[hy, 'smb_annual'] == pytest.approx(mb._run.glacier_mean(ref), abs=1e-5)
+        assert wide.loc[hy, 'smb_annual'] == pytest.approx(mb.glacier_run.glacier_mean(ref), abs=1e-5)
 
 
 def test_daily_consistent_with_annual_and_calendar(hef_smb, hef_model):
@@ -170,9 +170,11 @@ def test_no_temporary_files(hef_smb):
 
 
 def test_season_split_helpers():
-    from oggm_glaunti.integration.gridded_output import season_split_index, southern_month
+    from oggm_glaunti.integration.gridded_output import season_split_index
+    from oggm_glaunti.observation_operators import season_month
 
-    assert southern_month(5) == 11 and southern_month(11) == 5 and southern_month(6) == 12
+    assert season_month(5, 'sh') == 11 and season_month(11, 'sh') == 5 and season_month(6, 'sh') == 12
+    assert season_month(5, 'nh') == 5
     # NH: 1 Oct 1999 -> 1 May 2000
     assert season_split_index(np.datetime64('1999-10-01'), 367, 5) == 213
     # SH: 1 Apr 2000 -> 1 Nov 2000
@@ -193,7 +195,7 @@ def test_variant_a_has_no_corrections(hef_inputs):
         assert 'smb_daily' not in ds
         assert np.isnan(ds.corrections.values).all()
         mb = GlaUnTIMassBalance(hef_inputs, variant='A')
-        ref = mb._run.year(2000, mb._adjustments()).period_smb.sum(0)
+        ref = mb.glacier_run.year(2000, mb.adjustments).period_smb.sum(0)
         np.testing.assert_allclose(ds.smb_annual.sel(hydro_year=2000).values, ref, atol=1e-5)
     with pytest.raises(ValueError, match='no corrector'):
         plot_gridded_smb(path, what='corrections')

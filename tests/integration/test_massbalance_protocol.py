@@ -82,6 +82,14 @@ def test_reset_state_changes_no_result(mb_a, hef_daily):
     np.testing.assert_array_equal(mb_a.get_annual_mb(h, year=1985), before)
 
 
+def test_daily_point_series_sums_to_annual(mb_a, hef_daily):
+    h = heights(hef_daily)
+    series = mb_a.daily_point_series(h, 1990)
+    assert series.smb.shape == (len(series.month), len(h)) and set(series.month) == set(range(1, 13))
+    kg_m2 = series.smb.sum(0) * 1000.0  # m w.e. -> kg m-2
+    np.testing.assert_allclose(kg_m2 / SEC_IN_YEAR / mb_a.rho, mb_a.get_annual_mb(h, year=1990), rtol=1e-12)
+
+
 def test_add_climate(mb_a, hef_daily):
     h = heights(hef_daily)
     mb, temp, tmelt, prcp, prcpsol = mb_a.get_annual_mb(h, year=1990, add_climate=True)

@@ -48,16 +48,29 @@ def truth_model(truth) -> TIModel:
 
 def glacier_wide_model(data: GlacierData, model) -> dict[tuple[int, str], float]:
     """Outline-weighted mean SMB per (year, season) from running all years in sequence
-    (one at a time: windows touching 12 and 13 calendar months do not stack)."""
-    out, state = {}, None
+    (one at a time: windows touching 12 and 13 calendar months do not stack), summed
+    over the season windows with both end dates in full (the observation convention)."""
+    per_date, state = np.zeros(len(data.dates)), None
     for year in data.years:
-        result = run_year(model, data.year_forcing(year), state=state)
+        forcing = data.year_forcing(year)
+        result = run_year(model, forcing, state=state, daily=True)
         state = result.final_state
         w = data.outline[data.geometry_index(year)]
-        mean = (np.asarray(result.period_smb) * w).sum(axis=(1, 2)) / w.sum()
-        out[(year, "annual")] = float(mean.sum())
-        if data.windows[year].seasonal:
-            out[(year, "winter")], out[(year, "summer")] = float(mean[0]), float(mean[1])
+        active = np.asarray(forcing.plan.active)
+        steps = (np.asarray(result.daily, np.float64) * w).sum(axis=(1, 2))[active] / w.sum()
+        start = int((data.windows[year].begin - data.dates[0]).astype(int))
+        np.add.at(per_date, start + np.asarray(forcing.plan.day_index)[active], steps)
+
+    def window(b, e):
+        i, j = (int((d - data.dates[0]).astype(int)) for d in (b, e))
+        return float(per_date[i:j + 1].sum())
+
+    out = {}
+    for year in data.years:
+        w = data.windows[year]
+        out[(year, "annual")] = window(w.begin, w.end)
+        if w.seasonal:
+            out[(year, "winter")], out[(year, "summer")] = window(w.begin, w.midseason), window(w.midseason, w.end)
     return out
 
 
@@ -152,14 +165,15 @@ def test_stakes_match_their_cells(glaciers, truth_model):
     on the data read back reproduce them, and they are close to the cell's SMB over the
     glacier's window (dates differ by a few days)."""
     g = glaciers[0]
-    years, period, daily = synthetic_dataset._truth_run(g, truth_model)
+    years, daily, _ = synthetic_dataset._truth_run(g, truth_model)
     stakes = [s for s in g.stakes]
     sums = synthetic_dataset._point_sums(
         daily, np.array([s.begin for s in stakes]), np.array([s.end for s in stakes]),
         np.array([s.row for s in stakes]), np.array([s.col for s in stakes]), g.dates[0])
     np.testing.assert_allclose(sums, [s.balance for s in stakes], rtol=0, atol=1e-6)
     annual = [s for s in stakes if s.season == "annual"]
-    window = [period[years.index(s.year)].sum(axis=0)[s.row, s.col] for s in annual]
+    window = [daily[(g.dates >= g.windows[s.year].begin) & (g.dates <= g.windows[s.year].end), s.row, s.col].sum()
+              for s in annual]
     assert np.max(np.abs(np.subtract(window, [s.balance for s in annual]))) < 0.3
 
 

@@ -1,5 +1,5 @@
-"""The grid run's segment rule, its compiled segment runs and the shared result cache,
-on a small synthetic glacier (no OGGM directory needed)."""
+"""The glacier run's state rule, its compiled pieces, the corrector's window and the shared
+result cache, on a small synthetic glacier (no OGGM directory needed)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from oggm_glaunti.core import run_year
 from oggm_glaunti.integration.glacier_data import DailyClimate, ModelGrid
 from oggm_glaunti.integration.grid_cache import GRID_SEGMENTS, ResultCache, clear_grid_cache, fingerprint
-from oggm_glaunti.integration.grid_run import Adjustments, GridRun
+from oggm_glaunti.integration.glacier_run import GlacierRun
+from oggm_glaunti.integration.glacier_year import Adjustments, grid_forcing
 from oggm_glaunti.weights import load_pretrained
 
 SPINUP, SEGMENT = 2, 3
 
 
-def synthetic_inputs(seed=0, shape=(16, 16)):
+def synthetic_inputs(seed=0, shape=(16, 16), pad=0):
     rng = np.random.default_rng(seed)
     dates = np.arange(np.datetime64("1990-01-01"), np.datetime64("1999-12-31") + 1)
     doy = (dates - dates.astype("datetime64[Y]")).astype(int)
@@ -26,13 +27,21 @@ def synthetic_inputs(seed=0, shape=(16, 16)):
     elevation = (2600 + 40 * yy + 10 * xx).astype(np.float32)
     outline = (((yy - 8) ** 2 + (xx - 8) ** 2) < 30).astype(np.float32)
     outline[4, 8] = 0.4  # a partly covered cell
-    grid = ModelGrid(elevation, outline, np.full(shape, 10, np.float32), None, 100.0, "synthetic")
+    std = np.full(shape, 10, np.float32)
+    window = None
+    if pad:  # the same glacier in a bigger bucket: other terrain around it, outline 0 there
+        rows, cols = shape[0] + 2 * pad, shape[1] + pad
+        elevation = np.pad(elevation, ((pad, pad), (pad, 0)), mode="linear_ramp", end_values=1800)
+        outline, std = np.pad(outline, ((pad, pad), (pad, 0))), np.pad(std, ((pad, pad), (pad, 0)), mode="edge")
+        window = (pad, pad, shape[0], shape[1])
+        assert elevation.shape == (rows, cols)
+    grid = ModelGrid(elevation, outline, std, None, 100.0, "synthetic", window)
     return climate, grid
 
 
 def grid_run(variant, cache_mb=64, **kw):
     climate, grid = synthetic_inputs(**kw)
-    return GridRun(load_pretrained(variant), climate, grid, start_month=10, lapse_rate=-0.0065,
+    return GlacierRun(load_pretrained(variant), climate, grid, start_month=10, lapse_rate=-0.0065,
                    spinup_years=SPINUP, segment_years=SEGMENT, cache_mb=cache_mb)
 
 
@@ -45,7 +54,7 @@ def sequential_reference(run, year, adj):
     spinup = [members[0]] * (SPINUP - len(spinup)) + spinup
     state, corrections = None, None
     for i, y in enumerate(spinup + members):
-        forcing = run.forcing(y, adj)
+        forcing = grid_forcing(run.reference_years([y]).at(0), adj.temp_bias, adj.prcp_fac, run.arrays)
         if y == run.partial_year:
             res = run_year(model, forcing, state=state, corrections=corrections)
         else:
@@ -56,14 +65,14 @@ def sequential_reference(run, year, adj):
 
 
 @pytest.mark.parametrize("variant", ["A", "D"])
-def test_compiled_segments_follow_the_state_rule(variant):
+def test_compiled_years_follow_the_state_rule(variant):
     clear_grid_cache()
     run = grid_run(variant)
     adj = Adjustments(temp_bias=0.5, prcp_fac=1.2)
     assert run.years[0] == 1990 and run.partial_year == 1999
     # 1990: spin-up repeats the first year; 1996: a full segment; 1999: the partial year
-    # closing the record, alone in its segment with padding slots skipped.
-    for year in (1990, 1993, 1996, 1998, 1999):
+    # closing the record. Asked out of order: a year never depends on the years asked before.
+    for year in (1996, 1990, 1999, 1993, 1998):
         state, expected = sequential_reference(run, year, adj)
         out = run.year(year, adj)
         np.testing.assert_allclose(out.period_smb, np.asarray(expected.period_smb), rtol=2e-5, atol=2e-6)
@@ -82,14 +91,48 @@ def test_results_are_shared_between_runs_and_keyed_by_their_inputs():
     again = grid_run("A")  # a new instance on the same inputs reuses them
     assert again.calendar_smb(1995, adj) is not smb  # the sum is new ...
     assert len(GRID_SEGMENTS) == 2  # ... but no segment was recomputed
+    np.testing.assert_array_equal(again.calendar_smb(1995, adj), smb)
     warmer = again.calendar_smb(1995, Adjustments(temp_bias=1.0))
     other_climate = grid_run("A", seed=1).calendar_smb(1995, adj)
     assert len(GRID_SEGMENTS) == 6
     assert warmer.sum() < smb.sum() and not np.allclose(other_climate, smb)
+    last = again.calendar_smb(1999, adj)  # the partial final year
     uncached = grid_run("A", cache_mb=0)
     clear_grid_cache()
     np.testing.assert_array_equal(uncached.calendar_smb(1995, adj), smb)
+    np.testing.assert_array_equal(uncached.calendar_smb(1999, adj), last)
     assert len(GRID_SEGMENTS) == 0
+
+
+@pytest.mark.parametrize("variant", ["A", "D"])
+def test_daily_output_is_the_years_own_run(variant):
+    """Daily values of a year asked first and of a year run before (from its cached state
+    and corrections) sum to the year's period SMB, whichever way they were obtained."""
+    clear_grid_cache()
+    run = grid_run(variant)
+    adj = Adjustments(temp_bias=-0.3)
+    fresh_out, fresh_daily = run.daily(1994, adj)  # not run before
+    np.testing.assert_allclose(fresh_daily.sum(0), fresh_out.period_smb.sum(0), rtol=1e-5, atol=1e-6)
+    before = run.year(1995, adj)
+    out, daily = run.daily(1995, adj)  # cached: only its TI run again
+    assert out is before
+    np.testing.assert_allclose(daily.sum(0), out.period_smb.sum(0), rtol=1e-5, atol=1e-6)
+
+
+def test_smb_does_not_depend_on_the_bucket():
+    """The same glacier on its own 16x16 grid and inside a 32x24 bucket with other terrain
+    around it: the corrector sees only the glacier's own grid, so its SMB is the same."""
+    clear_grid_cache()
+    own, bucketed = grid_run("D"), grid_run("D", pad=8)
+    adj = Adjustments()
+    for year in (1993, 1996):
+        np.testing.assert_allclose(bucketed.calendar_smb(year, adj)[8:24, 8:24], own.calendar_smb(year, adj),
+                                   rtol=1e-5, atol=2e-6)
+        corrections = bucketed.year(year, adj).corrections
+        np.testing.assert_allclose(corrections[:, 8:24, 8:24], own.year(year, adj).corrections, atol=1e-5)
+        assert np.all(corrections[:, :8] == 0) and np.all(corrections[:, :, :8] == 0)
+    assert own.glacier_mean(own.calendar_smb(1996, adj)) == pytest.approx(
+        bucketed.glacier_mean(bucketed.calendar_smb(1996, adj)), abs=2e-6)
 
 
 def test_result_cache_is_bounded_by_size():

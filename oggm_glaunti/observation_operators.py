@@ -1,0 +1,87 @@
+"""Observation operators: how a model run is compared with observations.
+
+One module for the conventions that calibration, evaluation and training share, so that
+they cannot drift apart. Pure NumPy (no OGGM, no JAX): the operators build weights once,
+outside any trace, and the callers apply them to their (traced) daily series.
+
+Conventions
+-----------
+- **Observation windows** (stakes, glacier-wide seasons) are inclusive at both ends, and
+  a date shared by two periods (a period's last day is the next one's first, weighted 1/2
+  in each) counts once with its full value: both of its half-weighted steps are inside
+  the window. This is how the published code scores a glacier (GLAUNTI_DATASET.md).
+  A window ``begin..end`` over the model's weighted daily steps is therefore the sum of
+  every step whose date lies in ``[begin, end]``.
+- **Seasons**: winter ends and summer begins on the first day of ``winter_end_month``
+  (5, May, in the north); the southern hemisphere shifts every month by 6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def season_month(month: int, hemisphere: str) -> int:
+    """The hemisphere's equivalent of northern-hemisphere calendar month ``month``
+    (unchanged in the north, shifted by 6 months in the south)."""
+    month = int(month)
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1..12; got {month}")
+    if hemisphere not in ("nh", "sh"):
+        raise ValueError(f"hemisphere must be 'nh' or 'sh'; got {hemisphere!r}")
+    return month if hemisphere == "nh" else (month + 5) % 12 + 1
+
+
+def first_of_month_after(begin: np.datetime64, month: int) -> np.datetime64:
+    """The first 1 ``month`` strictly after ``begin``."""
+    begin = np.datetime64(begin, "D")
+    year = int(begin.astype("datetime64[Y]").astype(int)) + 1970
+    date = np.datetime64(f"{year:04d}-{int(month):02d}-01")
+    return date if date > begin else np.datetime64(f"{year + 1:04d}-{int(month):02d}-01")
+
+
+def step_dates(begin: np.datetime64, day_index: np.ndarray) -> np.ndarray:
+    """The date of each step of a day plan whose year begins on ``begin``: ``(..., n_steps)``
+    datetime64[D] (``begin`` broadcasts against the leading axes of ``day_index``)."""
+    return np.asarray(begin, "datetime64[D]")[..., None] + np.asarray(day_index)
+
+
+def window_weights(dates: np.ndarray, active: np.ndarray, begin, end) -> np.ndarray:
+    """Weights selecting the steps of observation windows (see the module docstring).
+
+    Parameters
+    ----------
+    dates, active : (..., n_steps)
+        each step's date and whether it is a real step (not padding).
+    begin, end : datetime64, scalars or (n_windows,)
+        first and last date of each window, both included.
+
+    Returns
+    -------
+    (..., n_steps, n_windows) float32: 1 where a step counts towards a window, else 0.
+    """
+    begin = np.atleast_1d(np.asarray(begin, "datetime64[D]"))
+    end = np.atleast_1d(np.asarray(end, "datetime64[D]"))
+    if np.any(end < begin):
+        raise ValueError("an observation window ends before it begins")
+    d = np.asarray(dates, "datetime64[D]")[..., None]
+    inside = (d >= begin) & (d <= end) & np.asarray(active, bool)[..., None]
+    return inside.astype(np.float32)
+
+
+def glacier_mean(field: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """Outline-weighted glacier mean of ``(..., H, W)`` fields: ``(...)``."""
+    outline = np.asarray(outline, np.float64)
+    return (np.asarray(field, np.float64) * outline).sum((-2, -1)) / outline.sum()
+
+
+def window_sum(series: np.ndarray, first_date: np.datetime64, begin, end) -> np.ndarray:
+    """Sum of a per-date series ``(n_dates, ...)`` (each date once, with its full value;
+    date ``i`` is ``first_date + i``) over the window ``begin..end``, both included: the
+    same windows as :func:`window_weights` on the steps of a run."""
+    first = np.datetime64(first_date, "D")
+    b = int((np.datetime64(begin, "D") - first).astype(int))
+    e = int((np.datetime64(end, "D") - first).astype(int))
+    if not 0 <= b <= e < len(series):
+        raise ValueError(f"window {begin}..{end} is not inside the series ({first} + {len(series)} days)")
+    return np.asarray(series[b:e + 1]).sum(0)
