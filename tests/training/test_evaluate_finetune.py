@@ -39,7 +39,7 @@ def _published_values(glacier, model):
     sum over inclusive windows; glacier-wide with the observed year's outline."""
     from oggm_glaunti.training.synthetic_dataset import _truth_run
 
-    years, _, daily = _truth_run(glacier, model)
+    years, daily, _ = _truth_run(glacier, model)
     first = glacier.dates[0]
     index = lambda d: int((d - first).astype(int))  # noqa: E731
     values = {}
