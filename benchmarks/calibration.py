@@ -15,7 +15,7 @@ import argparse
 import tempfile
 import time
 
-from oggm_glaunti.integration.offline import prepare_salem_cache
+from oggm_glaunti.integration.session.offline import prepare_salem_cache
 
 prepare_salem_cache()
 

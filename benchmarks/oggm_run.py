@@ -30,7 +30,7 @@ import re
 import tempfile
 import time
 
-from oggm_glaunti.integration.offline import prepare_salem_cache
+from oggm_glaunti.integration.session.offline import prepare_salem_cache
 
 prepare_salem_cache()
 
@@ -39,7 +39,7 @@ from oggm.core.massbalance import MonthlyTIModel  # noqa: E402
 
 from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,  # noqa: E402
                                       hintereisferner_gdir, oetztal_gdirs, process_daily_from_monthly)
-from oggm_glaunti.integration.grid_cache import clear_grid_cache  # noqa: E402
+from oggm_glaunti.integration.run.grid_cache import clear_grid_cache  # noqa: E402
 
 #: Kesselwandferner (4.0 km2), then RGI50-11.00958 (4.4 km2): same 48x48 grid bucket.
 OTHER_GLACIERS = ("RGI50-11.00787", "RGI50-11.00958")

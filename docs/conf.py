@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 # salem (imported by OGGM, which autodoc imports through oggm_glaunti.integration) downloads
 # its sample data at first import unless a placeholder exists; there is no network here.
 # offline.py imports neither OGGM nor salem, so this runs before their first import.
-from oggm_glaunti.integration.offline import prepare_salem_cache  # noqa: E402
+from oggm_glaunti.integration.session.offline import prepare_salem_cache  # noqa: E402
 
 prepare_salem_cache()
 
@@ -178,10 +178,10 @@ class GlauntiModules(Directive):
 class GlauntiParams(Directive):
     """``.. glaunti-params::`` - a table of the ``glaunti_*`` settings of ``cfg.PARAMS``
     with their defaults and documentation, read from
-    :data:`oggm_glaunti.integration.params.GLAUNTI_DEFAULTS` (so it never drifts)."""
+    :data:`oggm_glaunti.integration.session.params.GLAUNTI_DEFAULTS` (so it never drifts)."""
 
     def run(self):
-        from oggm_glaunti.integration.params import GLAUNTI_DEFAULTS
+        from oggm_glaunti.integration.session.params import GLAUNTI_DEFAULTS
 
         def cell(*children):
             entry = nodes.entry()

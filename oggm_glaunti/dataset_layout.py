@@ -1,7 +1,7 @@
 """The GlaUnTI training dataset's layout as released (Maslov et al., doi:10.4121/5ea53bc3-…).
 
 File, variable and column names shared by the reader (:mod:`oggm_glaunti.training.dataset`)
-and the OGGM export (:mod:`oggm_glaunti.integration.dataset_export`), so that neither
+and the OGGM export (:mod:`oggm_glaunti.integration.output.dataset_export`), so that neither
 imports the other. Plain constants; see ``docs/dataset_format.md`` for their meaning.
 """
 

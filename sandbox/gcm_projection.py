@@ -58,7 +58,7 @@ def main() -> None:
     work = Path(args.working_dir or tempfile.mkdtemp(prefix="glaunti_gcm_"))
     started = time.perf_counter()
 
-    from oggm_glaunti.integration.offline import prepare_salem_cache
+    from oggm_glaunti.integration.session.offline import prepare_salem_cache
 
     prepare_salem_cache()  # before salem's first import (through OGGM)
     from oggm import cfg, tasks, utils

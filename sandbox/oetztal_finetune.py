@@ -32,7 +32,7 @@ import os
 import tempfile
 import time
 
-from oggm_glaunti.integration.offline import prepare_salem_cache
+from oggm_glaunti.integration.session.offline import prepare_salem_cache
 
 prepare_salem_cache()
 
@@ -54,7 +54,7 @@ def main():
     args = parser.parse_args()
 
     from oggm_glaunti.integration import glaunti_model_grid, oetztal_gdirs, process_daily_from_monthly
-    from oggm_glaunti.integration.dataset_export import export_glaunti_dataset
+    from oggm_glaunti.integration.output.dataset_export import export_glaunti_dataset
     from oggm_glaunti.training.dataset import read_glacier
     from oggm_glaunti.training.evaluate import evaluate
     from oggm_glaunti.training.finetune import finetune

@@ -24,7 +24,7 @@ import argparse
 import tempfile
 import time
 
-from oggm_glaunti.integration.offline import prepare_salem_cache
+from oggm_glaunti.integration.session.offline import prepare_salem_cache
 
 prepare_salem_cache()
 
@@ -45,7 +45,7 @@ def main():
 
     from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
                                           oetztal_gdirs, process_daily_from_monthly)
-    from oggm_glaunti.integration.sample_glaciers import wgms_mean_balance
+    from oggm_glaunti.integration.session.sample_glaciers import wgms_mean_balance
 
     clock = time.perf_counter()
 

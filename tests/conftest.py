@@ -43,7 +43,7 @@ def golden_dir(reference_dir: Path) -> Path:
 # --- OGGM integration (oggm_glaunti.integration) ---------------------------------------
 # salem downloads its sample data when first imported unless a placeholder exists: create
 # it now, before any test module imports oggm or salem.
-from oggm_glaunti.integration.offline import prepare_salem_cache  # noqa: E402
+from oggm_glaunti.integration.session.offline import prepare_salem_cache  # noqa: E402
 
 prepare_salem_cache()
 
@@ -65,6 +65,6 @@ def oggm_sample_data() -> Path:
 def hef_gdir(oggm_sample_data, tmp_path_factory):
     """Hintereisferner, built offline once per session: calibrated (MonthlyTIModel, WGMS),
     inverted, with model flowlines (see ``hintereisferner_gdir``)."""
-    from oggm_glaunti.integration.sample_glaciers import hintereisferner_gdir
+    from oggm_glaunti.integration.session.sample_glaciers import hintereisferner_gdir
 
     return hintereisferner_gdir(tmp_path_factory.mktemp("hef"))

@@ -33,5 +33,5 @@ def test_docs_build_without_warnings(tmp_path):
     assert "glaunti_daily_seed" in concepts and "glaunti_band_dz" in concepts
     assert "--checkpoint-glaciers" in (out / "training.html").read_text()
     integration = (out / "api" / "integration.html").read_text()
-    assert 'id="oggm_glaunti.integration.massbalance.GlaUnTIMassBalance"' in integration
-    assert 'id="oggm_glaunti.integration.climate_daily.process_daily_from_monthly"' in integration
+    assert 'id="oggm_glaunti.integration.run.massbalance.GlaUnTIMassBalance"' in integration
+    assert 'id="oggm_glaunti.integration.climate.climate_daily.process_daily_from_monthly"' in integration

@@ -24,14 +24,14 @@ def _save(fig, path: Path) -> Path:
 
 def smb_map(run: DemoRun, out: Path) -> Path:
     """Mean annual SMB on the GlaUnTI grid over the historical years."""
-    from ..integration.plots import plot_gridded_smb
+    from ..integration.output.plots import plot_gridded_smb
 
     return _save(plot_gridded_smb(run.gridded_file, year="mean"), out / "smb_map.png")
 
 
 def correction_maps(run: DemoRun, out: Path) -> Path:
     """The corrector's five fields, averaged over the historical years."""
-    from ..integration.plots import plot_gridded_smb
+    from ..integration.output.plots import plot_gridded_smb
 
     return _save(plot_gridded_smb(run.gridded_file, year="mean", what="corrections"), out / "correction_maps.png")
 

@@ -123,7 +123,7 @@ def mb_profiles(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -
 
 def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], None] = lambda _: None) -> DemoRun:
     """Run every OGGM step of the demo in ``work_dir``; ``step`` is told each step's name."""
-    from ..integration.offline import prepare_salem_cache
+    from ..integration.session.offline import prepare_salem_cache
 
     prepare_salem_cache()  # before salem's first import (through OGGM), which would download
     from oggm import tasks, utils
@@ -131,7 +131,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
 
     from ..integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
                                hintereisferner_gdir, process_daily_from_gcm, process_daily_from_monthly)
-    from ..integration.gridded_output import glaunti_gridded_smb
+    from ..integration.output.gridded_output import glaunti_gridded_smb
 
     step("Hintereisferner from OGGM's demo files: flowlines, MonthlyTIModel calibration, inversion")
     gdir = hintereisferner_gdir(work_dir, mb_years=HISTORICAL_YEARS)

@@ -1,25 +1,35 @@
-"""OGGM-facing building blocks of oggm_glaunti.
+"""OGGM-facing building blocks of oggm_glaunti, one sub-package per job:
 
-Importing this package does not import OGGM: the offline helpers must run
-before OGGM and salem are first imported. The entity tasks are re-exported
-lazily (importing them imports OGGM).
+- ``session``: offline initialisation, the settings (``cfg.PARAMS`` defaults and file
+  keys), JAX in OGGM's processes, the sample glaciers;
+- ``climate``: daily climate in a glacier directory;
+- ``grid``: GlaUnTI's own model grid, and reading a glacier's inputs as arrays;
+- ``run``: the one glacier run and the OGGM ``MassBalanceModel``;
+- ``calibration``: fitting a glacier's adjustments to its observations;
+- ``output``: gridded SMB files, plots, the export as a training dataset.
+
+Dependencies point down this list (``run`` reads ``grid`` and ``climate``, ``calibration``
+and ``output`` use ``run``); ``session`` and the shared ``units`` and ``_io`` serve all.
+Importing this package does not import OGGM: the offline helpers must run before OGGM
+and salem are first imported. The entity tasks and the MB model are re-exported lazily
+(importing them imports OGGM).
 """
-from .offline import SAMPLE_DATA_ENV, initialize_oggm, prepare_salem_cache
+from .session.offline import SAMPLE_DATA_ENV, initialize_oggm, prepare_salem_cache
 
 _LAZY = {
-    'hintereisferner_gdir': 'sample_glaciers',
-    'oetztal_gdirs': 'sample_glaciers',
-    'process_daily_gridded_climate': 'climate_gridded',
-    'process_daily_from_monthly': 'climate_daily',
-    'process_daily_from_gcm': 'climate_daily',
-    'write_daily_climate_file': 'daily_file',
-    'glaunti_model_grid': 'model_grid',
-    'set_default_params': 'params',
-    'register_settings': 'params',
-    'GlaUnTIMassBalance': 'massbalance',
-    'glaunti_calibrate': 'calibration',
-    'glaunti_export_glacier': 'dataset_export',
-    'export_glaunti_dataset': 'dataset_export',
+    'hintereisferner_gdir': 'session.sample_glaciers',
+    'oetztal_gdirs': 'session.sample_glaciers',
+    'process_daily_gridded_climate': 'climate.climate_gridded',
+    'process_daily_from_monthly': 'climate.climate_daily',
+    'process_daily_from_gcm': 'climate.climate_daily',
+    'write_daily_climate_file': 'climate.daily_file',
+    'glaunti_model_grid': 'grid.model_grid',
+    'set_default_params': 'session.params',
+    'register_settings': 'session.params',
+    'GlaUnTIMassBalance': 'run.massbalance',
+    'glaunti_calibrate': 'calibration.task',
+    'glaunti_export_glacier': 'output.dataset_export',
+    'export_glaunti_dataset': 'output.dataset_export',
 }
 
 __all__ = ['SAMPLE_DATA_ENV', 'initialize_oggm', 'prepare_salem_cache',

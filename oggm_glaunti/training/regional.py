@@ -3,7 +3,7 @@
 The seven trainable TI parameters of variant A are fitted *jointly* to the observations of
 several glaciers - one parameter set for the region, as the published A was fitted to all
 its training glaciers - starting from the published A. Each glacier contributes the
-objective of :func:`~oggm_glaunti.integration.calibration.glaunti_calibrate` (WGMS
+objective of :func:`~oggm_glaunti.integration.calibration.task.glaunti_calibrate` (WGMS
 annual/winter/summer balances, optionally a geodetic mean; mean squared misfits, m w.e.,
 with the paper's TI prior), built on its own daily climate and model grid; the regional
 loss is their mean over glaciers. Adam (lr 1e-2, global gradient norm clipped at 5, as the
@@ -30,9 +30,9 @@ import optax
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_path
-from ..integration.calibration import DEFAULT_WEIGHTS, calibration_data, write_calibration
-from ..integration.calibration_objective import Objective, apply_parameters, initial_theta
-from ..integration.massbalance import GlaUnTIMassBalance, load_variant
+from ..integration.calibration.task import DEFAULT_WEIGHTS, calibration_data, write_calibration
+from ..integration.calibration.objective import Objective, apply_parameters, initial_theta
+from ..integration.run.massbalance import GlaUnTIMassBalance, load_variant
 from ..weights import save_model
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def calibrate_regional(
     steps, lr, clip : Adam steps, learning rate and global gradient-norm clip.
     use_wgms, ref_years, geodetic, weights :
         the data of each glacier, as in
-        :func:`~oggm_glaunti.integration.calibration.glaunti_calibrate` (``geodetic`` is
+        :func:`~oggm_glaunti.integration.calibration.task.glaunti_calibrate` (``geodetic`` is
         applied to every glacier: ``'oggm'`` reads each glacier's own value).
     start_weights : path, optional
         a variant A weights file to start from; default the published A.

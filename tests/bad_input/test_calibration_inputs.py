@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oggm_glaunti.integration.calibration import glaunti_calibrate
+from oggm_glaunti.integration.calibration.task import glaunti_calibrate
 
 from .conftest import refused
 

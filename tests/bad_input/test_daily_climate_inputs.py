@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from oggm_glaunti.integration.climate_daily import process_daily_gridded_climate
+from oggm_glaunti.integration.climate.climate_daily import process_daily_gridded_climate
 
 from .conftest import refused
 

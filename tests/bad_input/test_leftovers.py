@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from oggm_glaunti.atomic import atomic_path, remove_stale_temporaries
-from oggm_glaunti.integration.compilation_cache import CACHE_FOLDER, remove_broken_entries
+from oggm_glaunti.integration.session.compilation_cache import CACHE_FOLDER, remove_broken_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ _COMPILE = """
     cfg.PATHS["working_dir"] = sys.argv[1]
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
     use_working_dir_compilation_cache()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
+from oggm_glaunti.integration.run.massbalance import GlaUnTIMassBalance
 
 from .conftest import refused
 

@@ -8,7 +8,7 @@ import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-from oggm_glaunti.integration.model_grid import glaunti_model_grid
+from oggm_glaunti.integration.grid.model_grid import glaunti_model_grid
 
 from .conftest import refused
 

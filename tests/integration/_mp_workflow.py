@@ -35,17 +35,17 @@ def main() -> None:
     parser.add_argument('--reinitialise', action='store_true')
     args = parser.parse_args()
 
-    from oggm_glaunti.integration.sample_glaciers import oetztal_gdirs
+    from oggm_glaunti.integration.session.sample_glaciers import oetztal_gdirs
 
     gdirs = oetztal_gdirs(args.workdir, rgi_ids=RGI_IDS, calibrate=False, invert=False,
                           init_present_time=False, **SHORT_RUN)
     from oggm import cfg, workflow
 
-    from oggm_glaunti.integration.climate_daily import process_daily_from_monthly
-    from oggm_glaunti.integration.gridded_output import glacier_wide_series, glaunti_gridded_smb
-    from oggm_glaunti.integration.model_grid import glaunti_model_grid
-    from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
-    from oggm_glaunti.integration.mp_safety import jax_backend_initialised
+    from oggm_glaunti.integration.climate.climate_daily import process_daily_from_monthly
+    from oggm_glaunti.integration.output.gridded_output import glacier_wide_series, glaunti_gridded_smb
+    from oggm_glaunti.integration.grid.model_grid import glaunti_model_grid
+    from oggm_glaunti.integration.run.massbalance import GlaUnTIMassBalance
+    from oggm_glaunti.integration.session.mp_safety import jax_backend_initialised
 
     def run_pool():
         cfg.PARAMS['use_multiprocessing'] = True

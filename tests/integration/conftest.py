@@ -20,7 +20,7 @@ def restore_oggm_cfg():
     """Give OGGM's configuration back as it was after a test that re-initialises it."""
     from oggm import cfg
 
-    from oggm_glaunti.integration.params import register_file_keys
+    from oggm_glaunti.integration.session.params import register_file_keys
 
     register_file_keys()  # the keys must be in the snapshot restored below
 

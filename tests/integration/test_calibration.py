@@ -40,9 +40,9 @@ def test_calibration_recovers_a_known_bias_and_factor_from_stakes_and_geodetic(h
     import jax.numpy as jnp
 
     from oggm_glaunti.integration import GlaUnTIMassBalance, glaunti_calibrate
-    from oggm_glaunti.integration.calibration import DEFAULT_WEIGHTS
-    from oggm_glaunti.integration.calibration_objective import Objective
-    from oggm_glaunti.integration.observations import Observations, from_stakes
+    from oggm_glaunti.integration.calibration.task import DEFAULT_WEIGHTS
+    from oggm_glaunti.integration.calibration.objective import Objective
+    from oggm_glaunti.integration.calibration.observations import Observations, from_stakes
 
     records = stake_records(hef_daily)
     csv = tmp_path / "stakes.csv"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from oggm_glaunti.integration.climate_daily import (
+from oggm_glaunti.integration.climate.climate_daily import (
     process_daily_from_gcm, process_daily_from_monthly,
 )
 

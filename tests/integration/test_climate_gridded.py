@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from oggm_glaunti.integration.climate_daily import process_daily_gridded_climate
+from oggm_glaunti.integration.climate.climate_daily import process_daily_gridded_climate
 
 LATS = np.round(np.arange(47.1, 46.55, -0.1), 2)   # descending, as ERA5-Land
 LONS = np.round(np.arange(10.5, 11.05, 0.1), 2)

@@ -28,7 +28,7 @@ def oggm_paths(tmp_path, restore_oggm_cfg):
 
 
 def test_cache_goes_to_the_working_directory(jax_cache_unset, oggm_paths, tmp_path):
-    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
 
     expected = os.path.join(str(tmp_path), "glaunti_jax_cache")
     assert use_working_dir_compilation_cache() == expected
@@ -36,7 +36,7 @@ def test_cache_goes_to_the_working_directory(jax_cache_unset, oggm_paths, tmp_pa
 
 
 def test_a_folder_the_user_chose_is_kept(jax_cache_unset, oggm_paths, tmp_path):
-    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
 
     jax_cache_unset.config.update("jax_compilation_cache_dir", str(tmp_path / "mine"))
     assert use_working_dir_compilation_cache() == str(tmp_path / "mine")
@@ -44,7 +44,7 @@ def test_a_folder_the_user_chose_is_kept(jax_cache_unset, oggm_paths, tmp_path):
 
 
 def test_the_cache_can_be_switched_off(jax_cache_unset, oggm_paths):
-    from oggm_glaunti.integration.compilation_cache import use_working_dir_compilation_cache
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
 
     oggm_paths.PARAMS["glaunti_compilation_cache"] = False
     assert use_working_dir_compilation_cache() is None

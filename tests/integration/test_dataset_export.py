@@ -45,7 +45,7 @@ def _stake_csv(gdir, path, with_codes: bool):
 
 @pytest.fixture(scope="module")
 def exported(hef, tmp_path_factory):
-    from oggm_glaunti.integration.dataset_export import export_glaunti_dataset
+    from oggm_glaunti.integration.output.dataset_export import export_glaunti_dataset
 
     folder = tmp_path_factory.mktemp("export")
     stakes = folder / "stakes.csv"
@@ -56,7 +56,7 @@ def exported(hef, tmp_path_factory):
 
 
 def test_export_reads_back_as_the_glacier_directory(hef, exported):
-    from oggm_glaunti.integration.glacier_data import read_daily_climate, read_model_grid
+    from oggm_glaunti.integration.grid.glacier_data import read_daily_climate, read_model_grid
     from oggm_glaunti.training.dataset import read_glacier
 
     root, index = exported
@@ -95,7 +95,7 @@ def test_export_reads_back_as_the_glacier_directory(hef, exported):
 
 
 def test_stake_codes_are_inferred_from_the_dates(hef, tmp_path):
-    from oggm_glaunti.integration.dataset_export import _year_table, read_stake_csv
+    from oggm_glaunti.integration.output.dataset_export import _year_table, read_stake_csv
 
     written = _stake_csv(hef, tmp_path / "stakes.csv", with_codes=False)
     years = _year_table(hef, np.arange(1990, 2003), np.datetime64("1989-01-01"), np.datetime64("2002-12-31"),
@@ -106,7 +106,7 @@ def test_stake_codes_are_inferred_from_the_dates(hef, tmp_path):
 
 
 def test_missing_inputs_name_the_task_to_run(hef, tmp_path):
-    from oggm_glaunti.integration.dataset_export import glaunti_export_glacier
+    from oggm_glaunti.integration.output.dataset_export import glaunti_export_glacier
 
     with pytest.raises(FileNotFoundError, match=r"climate_historical_daily_none.nc is missing.*run the task "
                                                 r"process_daily_from_monthly or process_daily_gridded_climate"):
@@ -117,7 +117,7 @@ def test_missing_inputs_name_the_task_to_run(hef, tmp_path):
 
 
 def test_existing_folder_is_kept_unless_overwrite(hef, exported):
-    from oggm_glaunti.integration.dataset_export import glaunti_export_glacier
+    from oggm_glaunti.integration.output.dataset_export import glaunti_export_glacier
 
     root, _ = exported
     with pytest.raises(FileExistsError, match="pass overwrite=True"):

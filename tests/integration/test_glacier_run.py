@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from oggm_glaunti.core import run_year
-from oggm_glaunti.integration.glacier_data import DailyClimate, ModelGrid
-from oggm_glaunti.integration.grid_cache import GRID_SEGMENTS, ResultCache, clear_grid_cache, fingerprint
-from oggm_glaunti.integration.glacier_run import GlacierRun
-from oggm_glaunti.integration.glacier_year import Adjustments, grid_forcing
+from oggm_glaunti.integration.grid.glacier_data import DailyClimate, ModelGrid
+from oggm_glaunti.integration.run.grid_cache import GRID_SEGMENTS, ResultCache, clear_grid_cache, fingerprint
+from oggm_glaunti.integration.run.glacier_run import GlacierRun
+from oggm_glaunti.integration.run.glacier_year import Adjustments, grid_forcing
 from oggm_glaunti.weights import load_pretrained
 
 SPINUP, SEGMENT = 2, 3
@@ -160,7 +160,7 @@ def test_fingerprint_sees_content_dtype_and_shape():
 
 
 def test_elevation_mapping_matches_band_means_and_np_interp():
-    from oggm_glaunti.integration.flowline_run import map_by_elevation
+    from oggm_glaunti.integration.run.flowline_run import map_by_elevation
 
     climate, grid = synthetic_inputs()
     rng = np.random.default_rng(3)

@@ -15,8 +15,8 @@ YEARS = (1999, 2001)  # hydrological years 1 Oct 1999 .. 1 Oct 2002
 @pytest.fixture(scope='module')
 def hef_inputs(hef_gdir):
     """HEF with the daily climate and the model grid (default settings)."""
-    from oggm_glaunti.integration.climate_daily import process_daily_from_monthly
-    from oggm_glaunti.integration.model_grid import glaunti_model_grid
+    from oggm_glaunti.integration.climate.climate_daily import process_daily_from_monthly
+    from oggm_glaunti.integration.grid.model_grid import glaunti_model_grid
 
     process_daily_from_monthly(hef_gdir)
     glaunti_model_grid(hef_gdir)
@@ -26,7 +26,7 @@ def hef_inputs(hef_gdir):
 @pytest.fixture(scope='module')
 def hef_smb(hef_inputs):
     """Variant D, three hydrological years, with the daily series."""
-    from oggm_glaunti.integration.gridded_output import glaunti_gridded_smb
+    from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
 
     glaunti_gridded_smb(hef_inputs, ys=YEARS[0], ye=YEARS[1], variant='D', daily=True,
                         filesuffix='_testD')
@@ -37,7 +37,7 @@ def hef_smb(hef_inputs):
 
 @pytest.fixture(scope='module')
 def hef_model(hef_inputs):
-    from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
+    from oggm_glaunti.integration.run.massbalance import GlaUnTIMassBalance
 
     mb = GlaUnTIMassBalance(hef_inputs, variant='D')
     return mb, mb.adjustments
@@ -103,7 +103,7 @@ def test_seasons_split_on_1_may(hef_smb):
 def test_annual_equals_model(hef_smb, hef_model):
     _, _, ds = hef_smb
     mb, adj = hef_model
-    from oggm_glaunti.integration.gridded_output import glacier_wide_series
+    from oggm_glaunti.integration.output.gridded_output import glacier_wide_series
 
     wide = glacier_wide_series(ds)
     for hy in range(YEARS[0], YEARS[1] + 1):
@@ -133,7 +133,7 @@ def test_daily_consistent_with_annual_and_calendar(hef_smb, hef_model):
 
 def test_glacier_wide_series(hef_smb):
     _, path, ds = hef_smb
-    from oggm_glaunti.integration.gridded_output import glacier_wide_series
+    from oggm_glaunti.integration.output.gridded_output import glacier_wide_series
 
     df = glacier_wide_series(path)
     assert list(df.columns) == ['smb_annual', 'smb_winter', 'smb_summer']
@@ -146,7 +146,7 @@ def test_glacier_wide_series(hef_smb):
 
 
 def test_bad_input(hef_inputs):
-    from oggm_glaunti.integration.gridded_output import glaunti_gridded_smb
+    from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
 
     gdir = hef_inputs
     with pytest.raises(ValueError, match=r'1700-1701.*1802-2001'):
@@ -170,7 +170,7 @@ def test_no_temporary_files(hef_smb):
 
 
 def test_season_split_helpers():
-    from oggm_glaunti.integration.gridded_output import season_split_index
+    from oggm_glaunti.integration.output.gridded_output import season_split_index
     from oggm_glaunti.observation_operators import season_month
 
     assert season_month(5, 'sh') == 11 and season_month(11, 'sh') == 5 and season_month(6, 'sh') == 12
@@ -184,9 +184,9 @@ def test_season_split_helpers():
 
 
 def test_variant_a_has_no_corrections(hef_inputs):
-    from oggm_glaunti.integration.gridded_output import glaunti_gridded_smb
-    from oggm_glaunti.integration.massbalance import GlaUnTIMassBalance
-    from oggm_glaunti.integration.plots import plot_gridded_smb
+    from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
+    from oggm_glaunti.integration.run.massbalance import GlaUnTIMassBalance
+    from oggm_glaunti.integration.output.plots import plot_gridded_smb
 
     glaunti_gridded_smb(hef_inputs, ys=2000, ye=2000, variant='A', filesuffix='_testA')
     path = hef_inputs.get_filepath('glaunti_gridded_smb', filesuffix='_testA')
@@ -207,7 +207,7 @@ def test_plots(hef_smb, tmp_path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    from oggm_glaunti.integration.plots import plot_gridded_smb
+    from oggm_glaunti.integration.output.plots import plot_gridded_smb
 
     gdir, path, _ = hef_smb
     fig = plot_gridded_smb(gdir, year=2000, filesuffix='_testD')

@@ -8,7 +8,7 @@ import xarray as xr
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-from oggm_glaunti.integration.model_grid import (
+from oggm_glaunti.integration.grid.model_grid import (
     FACIES_CLASSES, glaunti_model_grid, grid_layout,
 )
 

@@ -83,7 +83,7 @@ def test_jax_in_parent_then_pool_switched_on(fork_result, tmp_path):
 
 def test_jax_imported_only_is_not_initialised():
     code, out = _run(['-c', 'import jax, jax.numpy; '
-                            'from oggm_glaunti.integration.mp_safety import jax_backend_initialised; '
+                            'from oggm_glaunti.integration.session.mp_safety import jax_backend_initialised; '
                             'print(jax_backend_initialised())'], timeout=60)
     assert code == 0, out
     assert out.strip().splitlines()[-1] == 'False'
@@ -95,17 +95,17 @@ def test_protect_pool_from_jax(restore_oggm_cfg, caplog):
     import jax.numpy as jnp
     from oggm import cfg
 
-    from oggm_glaunti.integration.mp_safety import (
+    from oggm_glaunti.integration.session.mp_safety import (
         jax_backend_initialised, protect_pool_from_jax, use_spawn_if_jax_initialised,
     )
-    from oggm_glaunti.integration.offline import initialize_oggm
+    from oggm_glaunti.integration.session.offline import initialize_oggm
 
     initialize_oggm()
     jnp.ones(2).block_until_ready()
     assert jax_backend_initialised()
     cfg.PARAMS['use_mp_spawn'] = False
     cfg.PARAMS['use_multiprocessing'] = False  # switched on later by the user: still protected
-    logger = logging.getLogger('oggm_glaunti.integration.mp_safety')
+    logger = logging.getLogger('oggm_glaunti.integration.session.mp_safety')
     logger.addHandler(caplog.handler)  # OGGM's logging set-up may stop propagation
     try:
         assert use_spawn_if_jax_initialised() is True

@@ -1,4 +1,4 @@
-"""Offline OGGM set-up and the sample glaciers (oggm_glaunti.integration.offline)."""
+"""Offline OGGM set-up and the sample glaciers (oggm_glaunti.integration.session.offline)."""
 from __future__ import annotations
 
 import os

@@ -19,10 +19,10 @@ def test_mb_model_calibration_and_gridded_output_agree(hef_daily):
     import jax.numpy as jnp
 
     from oggm_glaunti.integration import GlaUnTIMassBalance
-    from oggm_glaunti.integration.calibration import DEFAULT_WEIGHTS
-    from oggm_glaunti.integration.calibration_objective import Objective
-    from oggm_glaunti.integration.gridded_output import glaunti_gridded_smb
-    from oggm_glaunti.integration.observations import Observations
+    from oggm_glaunti.integration.calibration.task import DEFAULT_WEIGHTS
+    from oggm_glaunti.integration.calibration.objective import Objective
+    from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
+    from oggm_glaunti.integration.calibration.observations import Observations
 
     mb = GlaUnTIMassBalance(hef_daily, variant="D", temp_bias=0.0, prcp_fac=1.0)
     run, adj = mb.glacier_run, mb.adjustments

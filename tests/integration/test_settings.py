@@ -8,8 +8,8 @@ import logging
 def test_initialize_oggm_registers_everything(oggm_sample_data, tmp_path, restore_oggm_cfg):
     from oggm import cfg
 
-    from oggm_glaunti.integration.offline import initialize_oggm
-    from oggm_glaunti.integration.params import FILE_KEYS, GLAUNTI_DEFAULTS
+    from oggm_glaunti.integration.session.offline import initialize_oggm
+    from oggm_glaunti.integration.session.params import FILE_KEYS, GLAUNTI_DEFAULTS
 
     initialize_oggm(tmp_path / 'wd')
     for key, (filename, _doc) in FILE_KEYS.items():
@@ -24,8 +24,8 @@ def test_plain_cfg_initialize_is_enough(oggm_sample_data, tmp_path, restore_oggm
     registering twice changes nothing."""
     from oggm import cfg
 
-    from oggm_glaunti.integration.offline import initialize_oggm
-    from oggm_glaunti.integration.params import get_param, register_settings
+    from oggm_glaunti.integration.session.offline import initialize_oggm
+    from oggm_glaunti.integration.session.params import get_param, register_settings
 
     initialize_oggm(tmp_path / 'wd')
     cfg.initialize(logging_level='WARNING')
@@ -42,7 +42,7 @@ def test_plain_cfg_initialize_is_enough(oggm_sample_data, tmp_path, restore_oggm
 
 def test_reading_a_file_key_needs_no_import_order(hef_daily):
     """Reading the model grid registers the keys itself (no 'import this module first')."""
-    from oggm_glaunti.integration.glacier_data import read_model_grid
+    from oggm_glaunti.integration.grid.glacier_data import read_model_grid
 
     assert read_model_grid(hef_daily).shape[0] > 8
 
@@ -55,7 +55,7 @@ def test_constructor_changes_only_documented_settings(hef_daily, restore_oggm_cf
 
     cfg.PARAMS['use_mp_spawn'] = False
     before = dict(cfg.PARAMS)
-    logger = logging.getLogger('oggm_glaunti.integration.mp_safety')
+    logger = logging.getLogger('oggm_glaunti.integration.session.mp_safety')
     logger.addHandler(caplog.handler)
     try:
         GlaUnTIMassBalance(hef_daily, variant='A')

@@ -30,8 +30,8 @@ import numpy as np
 from oggm import cfg, utils
 
 from .observations import Observations, from_geodetic, from_stakes, from_wgms
-from .params import get_param, register_file_keys
-from .units import ddf_snow_log_to_melt_f
+from ..session.params import get_param, register_file_keys
+from ..units import ddf_snow_log_to_melt_f
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,8 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     -------
     the dict written to ``mb_calib_glaunti_<variant>.json``.
     """
-    from .calibration_objective import Objective, apply_parameters
-    from .massbalance import GlaUnTIMassBalance
+    from .objective import Objective, apply_parameters
+    from ..run.massbalance import GlaUnTIMassBalance
 
     variant = str(get_param("glaunti_variant", variant)).upper()
     if variant == "B":
@@ -152,7 +152,7 @@ def write_calibration(gdir, variant: str, fitted, parameters: list, sources: lis
     -------
     the dict written.
     """
-    from .massbalance import calibration_filesuffix
+    from ..run.massbalance import calibration_filesuffix
 
     out = {
         "rgi_id": gdir.rgi_id,
@@ -168,7 +168,7 @@ def write_calibration(gdir, variant: str, fitted, parameters: list, sources: lis
         "loss_history": [float(v) for v in history],
     }
     if "ti" in parameters:
-        from ..weights import save_model
+        from ...weights import save_model
 
         path = gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}")
         save_model(fitted.model, path, notes=notes or f"fine-tuned on {gdir.rgi_id} by glaunti_calibrate")

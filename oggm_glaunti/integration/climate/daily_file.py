@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 from oggm import cfg, utils
 
-from ._io import write_netcdf_atomic
+from .._io import write_netcdf_atomic
 
 DAILY_PRCP_UNITS = 'kg m-2 day-1'
 

@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult
-from ..core.models import Model
-from .units import melt_f_to_ddf_snow_log
+from ...core import DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult
+from ...core.models import Model
+from ..units import melt_f_to_ddf_snow_log
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ from oggm import cfg, utils
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
-from ._io import write_netcdf_atomic
-from .params import get_param, register_file_keys
+from .._io import write_netcdf_atomic
+from ..session.params import get_param, register_file_keys
 from .raster_checks import check_dem_values, check_elevation_std_values, check_facies_probabilities
 
 log = logging.getLogger(__name__)

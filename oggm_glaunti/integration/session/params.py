@@ -82,7 +82,7 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_compilation_cache': (
         True, "Keep JAX's compiled code in <working_dir>/glaunti_jax_cache, so that pool "
               'workers and later runs load it instead of compiling again (see '
-              'oggm_glaunti.integration.compilation_cache).'),
+              'oggm_glaunti.integration.session.compilation_cache).'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }

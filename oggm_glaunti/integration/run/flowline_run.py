@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import DayPlan, GRUBaseline, GRUModel, run_ti
-from ..core.ti import forcing_terms
+from ...core import DayPlan, GRUBaseline, GRUModel, run_ti
+from ...core.ti import forcing_terms
 from .glacier_run import GlacierRun
 from .glacier_year import Adjustments
 

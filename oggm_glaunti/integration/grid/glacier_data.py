@@ -14,8 +14,8 @@ from typing import Optional
 import numpy as np
 import xarray as xr
 
-from .params import register_file_keys
-from .units import daily_prcp_to_core
+from ..session.params import register_file_keys
+from ..units import daily_prcp_to_core
 
 #: Which task writes each daily climate file (named in error messages).
 _DAILY_PRODUCERS = {

@@ -1,8 +1,8 @@
 """Stochastic disaggregation of monthly climate into daily values.
 
 Pure NumPy (no OGGM): the algorithm behind
-:func:`oggm_glaunti.integration.climate_daily.process_daily_from_monthly` and
-:func:`~oggm_glaunti.integration.climate_daily.process_daily_from_gcm`.
+:func:`oggm_glaunti.integration.climate.climate_daily.process_daily_from_monthly` and
+:func:`~oggm_glaunti.integration.climate.climate_daily.process_daily_from_gcm`.
 
 Method
 ------

@@ -2,7 +2,7 @@
 
 Hintereisferner and the 20 Ötztal glaciers of OGGM's test workflow, built
 from files of the ``oggm-sample-data`` repository only (no download), for
-tests, examples and demos. See :mod:`oggm_glaunti.integration.offline` for how
+tests, examples and demos. See :mod:`oggm_glaunti.integration.session.offline` for how
 the sample data are found offline; with a network OGGM downloads them.
 
 OGGM is imported inside the functions (see :mod:`.offline` for why).

@@ -37,11 +37,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import MAX_DAYS_PER_YEAR, year_forcing
-from ..core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
-from ..core.models import Model
-from ..core.validation import check_year_inputs
-from .glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
+from ...core import MAX_DAYS_PER_YEAR, year_forcing
+from ...core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
+from ...core.models import Model
+from ...core.validation import check_year_inputs
+from ..grid.glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
 from .glacier_year import Adjustments, GridArrays, ReferenceYears, adjusted_model, run_compiled_year
 from .grid_cache import GRID_SEGMENTS, fingerprint
 

@@ -45,9 +45,9 @@ import pandas as pd
 import xarray as xr
 from oggm import cfg, utils
 
-from ..observation_operators import first_of_month_after, season_month
-from ._io import write_netcdf_atomic
-from .params import register_file_keys
+from ...observation_operators import first_of_month_after, season_month
+from .._io import write_netcdf_atomic
+from ..session.params import register_file_keys
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
     filesuffix : str
         suffix of the output file.
     """
-    from .massbalance import GlaUnTIMassBalance
+    from ..run.massbalance import GlaUnTIMassBalance
 
     ys, ye = int(ys), int(ye)
     month = int(winter_end_month)
@@ -241,7 +241,7 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
         'dx': float(run.grid.dx),
         'pyproj_srs': grid.attrs.get('pyproj_srs', gdir.grid.proj.srs),
         'author': 'oggm_glaunti',
-        'created_by': 'oggm_glaunti.integration.gridded_output.glaunti_gridded_smb',
+        'created_by': 'oggm_glaunti.integration.output.gridded_output.glaunti_gridded_smb',
         'creation_date': pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M:%S UTC'),
     }
     encoding = {name: {'zlib': True, 'complevel': 1}

@@ -24,7 +24,7 @@ def _open(gdir_or_path, filesuffix: str) -> xr.Dataset:
     if isinstance(gdir_or_path, (str, os.PathLike)):
         path = os.fspath(gdir_or_path)
     else:
-        from .params import register_file_keys
+        from ..session.params import register_file_keys
 
         register_file_keys()
         path = gdir_or_path.get_filepath('glaunti_gridded_smb', filesuffix=filesuffix)

@@ -31,19 +31,19 @@ import numpy as np
 from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
-from .glacier_data import read_daily_climate, read_model_grid
+from ..grid.glacier_data import read_daily_climate, read_model_grid
 from .arguments import check_mb_arguments
-from .compilation_cache import use_working_dir_compilation_cache
-from .mp_safety import protect_pool_from_jax
-from .params import get_param
-from .units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, m_we_to_kg_m2
+from ..session.compilation_cache import use_working_dir_compilation_cache
+from ..session.mp_safety import protect_pool_from_jax
+from ..session.params import get_param
+from ..units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, m_we_to_kg_m2
 
 log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
 def _published(variant: str):
-    from ..weights import load_pretrained
+    from ...weights import load_pretrained
 
     return load_pretrained(variant)
 
@@ -66,7 +66,7 @@ def load_variant(variant: str, weights: str | os.PathLike | None = None):
     if weights is None:
         model = _published(variant)
     else:
-        from ..weights import load_model
+        from ...weights import load_model
 
         model = load_model(weights, variant=variant)
     protect_pool_from_jax()

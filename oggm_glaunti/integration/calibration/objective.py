@@ -28,13 +28,13 @@ import optax
 from jax import Array
 from tqdm.auto import tqdm
 
-from ..core import TRAINABLE_NAMES
-from ..core.parameters import TI_PRIOR_WEIGHT, ti_prior
-from ..observation_operators import first_of_month_after, season_month, window_weights
-from .glacier_data import hydro_year_begin
-from .glacier_run import GlacierRun
-from .glacier_year import GridArrays, run_glacier_year
-from .params import get_param
+from ...core import TRAINABLE_NAMES
+from ...core.parameters import TI_PRIOR_WEIGHT, ti_prior
+from ...observation_operators import first_of_month_after, season_month, window_weights
+from ..grid.glacier_data import hydro_year_begin
+from ..run.glacier_run import GlacierRun
+from ..run.glacier_year import GridArrays, run_glacier_year
+from ..session.params import get_param
 
 TEMP_BIAS_PRIOR_SD = 3.0  # degC
 LOG_PRCP_FAC_PRIOR_SD = 1.0

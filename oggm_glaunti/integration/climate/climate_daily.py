@@ -13,7 +13,7 @@ tasks here write it (and ``gcm_data_daily`` for projections):
 
 The file format is described in :mod:`.daily_file`.
 
-Disaggregation: method in :mod:`oggm_glaunti.integration.disaggregation`
+Disaggregation: method in :mod:`oggm_glaunti.integration.climate.disaggregation`
 (AR(1) temperature anomalies standardised to the month's ``temp_std``,
 Markov-chain wet days, gamma amounts; monthly means and totals preserved
 exactly; negative monthly totals, which occur as data artefacts, are set to
@@ -50,7 +50,7 @@ from oggm import cfg, utils
 
 from . import disaggregation as dis
 from .daily_file import select_years, write_daily_climate_file
-from .params import get_param, register_file_keys
+from ..session.params import get_param, register_file_keys
 
 log = logging.getLogger(__name__)
 

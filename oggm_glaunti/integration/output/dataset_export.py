@@ -42,11 +42,11 @@ import rioxarray  # noqa: F401  (the .rio accessor: the CRS as the released file
 import xarray as xr
 from oggm import utils
 
-from .. import dataset_layout as layout
-from ..atomic import _umask, atomic_path
-from ..core.plan import MAX_DAYS_PER_YEAR
-from .glacier_data import read_daily_climate, read_model_grid
-from .params import get_param
+from ... import dataset_layout as layout
+from ...atomic import _umask, atomic_path
+from ...core.plan import MAX_DAYS_PER_YEAR
+from ..grid.glacier_data import read_daily_climate, read_model_grid
+from ..session.params import get_param
 
 log = logging.getLogger(__name__)
 
