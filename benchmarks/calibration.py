@@ -23,7 +23,7 @@ import jax  # noqa: E402
 
 from oggm_glaunti.integration import (glaunti_calibrate, glaunti_model_grid, hintereisferner_gdir,  # noqa: E402
                                       process_daily_from_monthly)
-from oggm_glaunti.integration import calibration_objective  # noqa: E402
+from oggm_glaunti.integration.calibration import objective as calibration_objective  # noqa: E402
 
 
 class EvaluationClock:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.random import PCG64, Generator
 
-from oggm_glaunti.integration import disaggregation as dis
+from oggm_glaunti.integration.climate import disaggregation as dis
 
 
 def _rng(seed=0):

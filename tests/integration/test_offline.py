@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from oggm_glaunti.integration import offline
+from oggm_glaunti.integration.session import offline
 
 
 def test_prepare_salem_cache_creates_placeholder(tmp_path, monkeypatch):
