@@ -81,7 +81,8 @@ def run_cell_years(
     carried: bool = True,
 ) -> SequenceResult:
     """Run ``model`` over consecutive years on any set of cells (e.g. flowline points), each
-    year through the model's own :meth:`run_cells` with the corrections given - the same
+    year through the model's own ``run_cells`` (e.g.
+    :meth:`~oggm_glaunti.core.models.GlaUnTIModel.run_cells`) with the corrections given - the same
     code as a grid year once its corrections are known - with daily SMB and climate.
 
     Parameters

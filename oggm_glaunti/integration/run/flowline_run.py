@@ -1,4 +1,4 @@
-"""From the model grid to flowline points: elevation mapping and the points' TI run.
+"""From the model grid to flowline points: elevation mapping and the points' model year.
 
 How the 2D corrector meets the flowline
 ---------------------------------------
@@ -99,9 +99,9 @@ class PointSeries(NamedTuple):
     weight : (n_steps,)
         each step's weight in the day plan (0.5 on a period's first and last day).
     temperature, tpos, precipitation, accumulation : (n_steps, n)
-        daily temperature and smooth positive temperature at the points (degC), and the
-        effective total and solid precipitation after the model's precipitation factor
-        (m w.e./day), unweighted.
+        the points' :class:`~oggm_glaunti.core.models.ClimateSeries`: daily temperature and
+        positive melt temperature (degC), and the effective total and solid precipitation
+        after the model's precipitation factor (m w.e./day), unweighted.
     date : (n_steps,) datetime64[D]
         the calendar day each step counts towards (a day on a period boundary has two
         half-weighted steps).
