@@ -5,8 +5,13 @@
 - C: :class:`GlaUnTIModel` with ``use_facies=False`` - A's TI corrected by the CNN.
 - D: :class:`GlaUnTIModel` with ``use_facies=True`` - C with facies maps as CNN input.
 
-Every model offers ``initial_state(cells)`` and ``run_year(year, state, carried, daily)``;
-:func:`oggm_glaunti.core.sequence.run_years` chains years for all of them.
+Every model offers ``initial_state(cells)``, ``run_year(year, state, carried, daily)`` and
+``run_cells(temperature, precipitation, plan, state, carried, corrections, ...)``. ``run_cells``
+is the one implementation of a model year given its corrections: ``run_year`` runs it on a
+grid (after computing the corrections there, for C and D), and it runs alone on any other
+set of cells, e.g. flowline points that receive the grid's corrections.
+:func:`oggm_glaunti.core.sequence.run_years` chains grid years for all of them,
+:func:`~oggm_glaunti.core.sequence.run_cell_years` chains years on cells.
 """
 
 from __future__ import annotations
@@ -22,14 +27,36 @@ from .corrector import Corrector
 from .forcing import YearForcing
 from .gru import GRUBaseline
 from .inputs import crop_output, monthly_climate, pad_inputs, sensitivity_channels, static_channels
-from .parameters import TIParameters
-from .ti import run_ti, run_ti_sensitivities
+from .parameters import TIParameters, TIValues
+from .plan import DayPlan
+from .ti import melt_temperature, run_ti, run_ti_sensitivities, solid_fraction
 
 VARIANTS = ("A", "B", "C", "D")
 
 #: (row0, col0, n_rows, n_cols): the part of a grid the corrector sees (see
 #: :meth:`GlaUnTIModel.corrections_from`).
 Window = tuple
+
+
+class ClimateSeries(NamedTuple):
+    """The daily climate a model year ran on, as the model sees it: each ``(n_steps, *cells)``
+    along the year's plan, unweighted (inactive steps repeat a day). What OGGM's
+    hydrological output asks of a mass-balance model besides the SMB.
+
+    Attributes
+    ----------
+    temperature : degC.
+    melt_temperature : degC, the positive temperature melt scales with (A/C/D: the smooth
+        positive temperature with the melt shift d5; B: max(T, 0)).
+    precipitation : total precipitation after the model's precipitation factor, m w.e. per day.
+    solid_precipitation : its solid part (A/C/D: the model's snow fraction; B: where
+        T < 0 degC), m w.e. per day.
+    """
+
+    temperature: Array
+    melt_temperature: Array
+    precipitation: Array
+    solid_precipitation: Array
 
 
 class YearResult(NamedTuple):
@@ -42,6 +69,7 @@ class YearResult(NamedTuple):
     final_state : SWE ``(*cells)`` for A/C/D, hidden state ``(*cells, 16)`` for B.
     corrections : ``(5, *cells)`` d1..d5 for C/D, else None.
     sensitivities : ``(3, *cells)`` corrector channels 1-3 for C/D, else None.
+    climate : the year's :class:`ClimateSeries` when asked for (``run_cells``), else None.
     """
 
     period_smb: Array
@@ -49,6 +77,25 @@ class YearResult(NamedTuple):
     final_state: Array
     corrections: Optional[Array] = None
     sensitivities: Optional[Array] = None
+    climate: Optional[ClimateSeries] = None
+
+
+def _ti_year(values: TIValues, temperature: Array, precipitation: Array, plan: DayPlan, state: Array,
+             daily: bool, climate: bool, corrections: Optional[Array] = None) -> YearResult:
+    """The TI model's year with constrained ``values`` (already corrected for C/D)."""
+    res = run_ti(values, temperature, precipitation, plan, state, daily)
+    series = None
+    if climate:
+        t, p = temperature[plan.day_index], precipitation[plan.day_index]
+        # c_p applies to rain and snow alike: OGGM's hydro output takes liquid = prcp - prcpsol
+        series = ClimateSeries(t, melt_temperature(values, t), values.prec_scale * p,
+                               values.prec_scale * (p * solid_fraction(values, t)))
+    return YearResult(res.period_smb, res.daily, res.final_state, corrections, climate=series)
+
+
+def _no_corrections(variant: str, corrections: Optional[Array]) -> None:
+    if corrections is not None:
+        raise ValueError(f"corrections were given, but variant {variant} has no corrector; pass corrections=None")
 
 
 class TIModel(eqx.Module):
@@ -68,8 +115,23 @@ class TIModel(eqx.Module):
                  window: Optional[Window] = None) -> YearResult:
         """One year; ``window`` (the corrector's, see :class:`GlaUnTIModel`) changes nothing
         for a cell-local model."""
-        res = run_ti(self.ti.constrained(), year.temperature, year.precipitation, year.plan, state, daily)
-        return YearResult(res.period_smb, res.daily, res.final_state)
+        return self.run_cells(year.temperature, year.precipitation, year.plan, state, carried, daily=daily)
+
+    def run_cells(self, temperature: Array, precipitation: Array, plan: DayPlan, state: Array, carried=True,
+                  corrections: Optional[Array] = None, daily: bool = False, climate: bool = False) -> YearResult:
+        """The model's year on any cells (a grid, or flowline points).
+
+        Parameters
+        ----------
+        temperature, precipitation : ``(n_days, *cells)`` degC and m w.e. per day.
+        plan : the year's :class:`~oggm_glaunti.core.plan.DayPlan`.
+        state : the SWE entering the year, ``(*cells)``.
+        carried : unused by the TI model (see :class:`GRUModel`).
+        corrections : must be None (variant A has no corrector).
+        daily, climate : also return the daily SMB and the daily :class:`ClimateSeries`.
+        """
+        _no_corrections(self.variant, corrections)
+        return _ti_year(self.ti.constrained(), temperature, precipitation, plan, state, daily, climate)
 
 
 class GlaUnTIModel(eqx.Module):
@@ -136,9 +198,22 @@ class GlaUnTIModel(eqx.Module):
     def run_corrected(self, year: YearForcing, state: Array, corrections: Array, daily: bool = False) -> YearResult:
         """Run the TI model with given corrections (e.g. another year's, for a year cut
         short by the end of the record, too short for the corrector's inputs)."""
+        return self.run_cells(year.temperature, year.precipitation, year.plan, state, True, corrections, daily)
+
+    def run_cells(self, temperature: Array, precipitation: Array, plan: DayPlan, state: Array, carried=True,
+                  corrections: Optional[Array] = None, daily: bool = False, climate: bool = False) -> YearResult:
+        """The model's year on any cells given the corrector's fields, which are carried
+        in, not computed: on the grid from :meth:`corrections`, on flowline points from the
+        grid's. Arguments as :meth:`TIModel.run_cells`; ``corrections`` ``(5, *cells)`` d1..d5
+        is required.
+        """
+        if corrections is None:
+            raise ValueError(
+                f"variant {self.variant}'s year on cells needs the corrector's fields d1..d5: pass "
+                "corrections (5, *cells), e.g. from GlaUnTIModel.corrections on the glacier's grid"
+            )
         values = self.ti.constrained().corrected(corrections)
-        res = run_ti(values, year.temperature, year.precipitation, year.plan, state, daily)
-        return YearResult(res.period_smb, res.daily, res.final_state, corrections)
+        return _ti_year(values, temperature, precipitation, plan, state, daily, climate, corrections)
 
 
 class GRUModel(eqx.Module):
@@ -156,8 +231,23 @@ class GRUModel(eqx.Module):
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
                  window: Optional[Window] = None) -> YearResult:
         """One year; ``window`` changes nothing for the cell-local GRU."""
-        res = self.gru.run(year.temperature, year.precipitation, year.plan, state, carried, daily)
-        return YearResult(res.period_smb, res.daily, res.final_state)
+        return self.run_cells(year.temperature, year.precipitation, year.plan, state, carried, daily=daily)
+
+    def run_cells(self, temperature: Array, precipitation: Array, plan: DayPlan, state: Array, carried=True,
+                  corrections: Optional[Array] = None, daily: bool = False, climate: bool = False) -> YearResult:
+        """The GRU's year on any cells; ``state`` is the hidden state ``(*cells, 16)`` and
+        ``carried`` tells that it comes from a previous period (see
+        :meth:`~oggm_glaunti.core.gru.GRUBaseline.run`). ``corrections`` must be None; the
+        rest as :meth:`TIModel.run_cells`. The GRU has no snow model: its climate series
+        takes max(T, 0) as melt temperature and the precipitation below 0 degC as solid.
+        """
+        _no_corrections(self.variant, corrections)
+        res = self.gru.run(temperature, precipitation, plan, state, carried, daily)
+        series = None
+        if climate:
+            t, p = temperature[plan.day_index], precipitation[plan.day_index]
+            series = ClimateSeries(t, jnp.maximum(t, 0.0), p, p * (t < 0))
+        return YearResult(res.period_smb, res.daily, res.final_state, climate=series)
 
 
 Model = TIModel | GlaUnTIModel | GRUModel

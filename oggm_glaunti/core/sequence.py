@@ -15,6 +15,7 @@ from jax import Array
 
 from .forcing import YearForcing
 from .models import GlaUnTIModel, Model, YearResult
+from .plan import DayPlan
 
 
 class SequenceResult(NamedTuple):
@@ -66,6 +67,49 @@ def run_years(
     if remat_years:
         body = jax.checkpoint(body)
     (final, _), (results, starts) = jax.lax.scan(body, (state0, jnp.int32(0)), years)
+    return SequenceResult(results, starts, final)
+
+
+@eqx.filter_jit
+def run_cell_years(
+    model: Model,
+    temperature: Array,
+    precipitation: Array,
+    plan: DayPlan,
+    state: Array,
+    corrections: Optional[Array] = None,
+    carried: bool = True,
+) -> SequenceResult:
+    """Run ``model`` over consecutive years on any set of cells (e.g. flowline points), each
+    year through the model's own ``run_cells`` (e.g.
+    :meth:`~oggm_glaunti.core.models.GlaUnTIModel.run_cells`) with the corrections given - the same
+    code as a grid year once its corrections are known - with daily SMB and climate.
+
+    Parameters
+    ----------
+    model : a variant model (A, B, C or D).
+    temperature, precipitation : ``(n_years, n_days, *cells)`` degC and m w.e. per day.
+    plan : the years' day plans, stacked (leading axis = years).
+    state : the state entering the first year, ``(*cells)`` (``(*cells, 16)`` for B).
+    corrections : ``(n_years, 5, *cells)`` d1..d5 of each year for C and D (e.g. the grid's,
+        carried to the cells), None for A and B.
+    carried : ``state`` comes from a previous period (the usual case; see
+        :meth:`~oggm_glaunti.core.models.GRUModel.run_cells`); later years always carry it.
+
+    Returns
+    -------
+    :class:`SequenceResult` whose ``years`` hold ``daily`` and ``climate``.
+    """
+    state0 = jnp.asarray(state)
+
+    def body(carry, inputs):
+        state, index = carry
+        corr, t, p, pl = inputs
+        res = model.run_cells(t, p, pl, state, jnp.logical_or(index > 0, carried), corr, daily=True, climate=True)
+        return (res.final_state, index + 1), (res, state)
+
+    (final, _), (results, starts) = jax.lax.scan(
+        body, (state0, jnp.int32(0)), (corrections, temperature, precipitation, plan))
     return SequenceResult(results, starts, final)
 
 

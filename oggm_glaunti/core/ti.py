@@ -44,14 +44,21 @@ class DailyTerms(NamedTuple):
     potential_melt: Array
 
 
+def solid_fraction(values: TIValues, temperature: Array) -> Array:
+    """Solid share of the precipitation, a sigmoid of the temperature around T_c."""
+    return jax.nn.sigmoid(values.snow_to_rain_steepness * (values.snow_to_rain_centre - temperature))
+
+
+def melt_temperature(values: TIValues, temperature: Array) -> Array:
+    """The smooth positive temperature melt scales with (degC), shifted by delta_5."""
+    beta = values.t_softplus_sharpness
+    return softplus(beta * (temperature + values.melt_temperature_shift)) / beta
+
+
 def forcing_terms(values: TIValues, temperature: Array, precipitation: Array) -> DailyTerms:
     """Solid precipitation times c_p, and potential melt DDF_s * smooth positive temperature."""
-    solid = precipitation * jax.nn.sigmoid(
-        values.snow_to_rain_steepness * (values.snow_to_rain_centre - temperature)
-    )
-    beta = values.t_softplus_sharpness
-    tpos = softplus(beta * (temperature + values.melt_temperature_shift)) / beta
-    return DailyTerms(values.prec_scale * solid, values.ddf_snow * tpos)
+    solid = precipitation * solid_fraction(values, temperature)
+    return DailyTerms(values.prec_scale * solid, values.ddf_snow * melt_temperature(values, temperature))
 
 
 def snow_cover_fraction(swe: Array, values: TIValues) -> Array:

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from oggm_glaunti.core import MAX_DAYS_PER_YEAR, run_year, run_years, stack_years, year_forcing
+from oggm_glaunti.core import MAX_DAYS_PER_YEAR, run_cell_years, run_year, run_years, stack_years, year_forcing
 from oggm_glaunti.core.inputs import month_ids, padding_for
 from oggm_glaunti.weights import load_pretrained
 
@@ -49,6 +49,44 @@ def test_stacked_years_equal_chained_years(three_years, variant):
     third = jax.tree_util.tree_map(lambda a: a[2:], stacked)
     again = run_years(model, third, state=seq.start_states[2])
     np.testing.assert_allclose(again.years.period_smb[0], seq.years.period_smb[2], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["A", "B", "D"])
+def test_cells_run_the_grid_year(three_years, variant):
+    """A year on a few cells (the points form), given the grid's corrections and state at
+    those cells, is the grid's year there: one implementation of a model year."""
+    model = load_pretrained(variant)
+    stacked = stack_years([
+        year_forcing(t, p, split=split, n_days=MAX_DAYS_PER_YEAR, **kw) for (t, p, kw), split in three_years
+    ])
+    grid = run_years(model, stacked, daily=True)
+    rows, cols = np.array([1, 4, 8, 2]), np.array([1, 5, 10, 7])
+    # years 2 and 3, from the state the grid entered year 2 with (carried from year 1)
+    later = slice(1, None)
+    corrections = None if grid.years.corrections is None else grid.years.corrections[later][:, :, rows, cols]
+    cells = run_cell_years(model, stacked.temperature[later][:, :, rows, cols],
+                           stacked.precipitation[later][:, :, rows, cols],
+                           jax.tree_util.tree_map(lambda a: a[later], stacked.plan),
+                           grid.start_states[1][rows, cols], corrections)
+    # float32 round-off: the GRU's matrix products sum in another order on other shapes
+    np.testing.assert_allclose(cells.years.daily, grid.years.daily[later][:, :, rows, cols], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(cells.final_state, grid.final_state[rows, cols], rtol=1e-5, atol=1e-6)
+    climate = cells.years.climate
+    t = stacked.temperature[later][:, :, rows, cols]
+    day_index = np.asarray(stacked.plan.day_index[later])
+    np.testing.assert_array_equal(climate.temperature, np.take_along_axis(t, day_index[:, :, None], axis=1))
+    assert np.all(climate.melt_temperature >= 0) and np.all(climate.solid_precipitation >= 0)
+    assert np.all(climate.solid_precipitation <= climate.precipitation + 1e-12)
+
+
+def test_cells_refuse_wrong_corrections(three_years):
+    (t, p, kw), _ = three_years[0]
+    year = year_forcing(t, p, **kw)
+    with pytest.raises(ValueError, match="needs the corrector's fields"):
+        load_pretrained("D").run_cells(year.temperature, year.precipitation, year.plan, np.zeros(t.shape[1:]))
+    with pytest.raises(ValueError, match="variant A has no corrector"):
+        load_pretrained("A").run_cells(year.temperature, year.precipitation, year.plan, np.zeros(t.shape[1:]),
+                                       corrections=np.zeros((5,) + t.shape[1:]))
 
 
 @pytest.mark.parametrize("variant", ["A", "B"])

@@ -178,3 +178,32 @@ def test_elevation_mapping_matches_band_means_and_np_interp():
             centres.append(np.average(z[sel], weights=w[sel]))
             means.append(np.average(values[sel], weights=w[sel]))
         np.testing.assert_allclose(mapped[k], np.interp(heights, centres, means), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("variant", ["A", "B", "D"])
+def test_flowline_points_run_the_grid_year(variant):
+    """Points at grid cells, given those cells' own corrections and state (one band per
+    cell, so carrying them is exact), reproduce the grid's daily SMB there: the points run
+    the model's own year."""
+    from oggm_glaunti.integration.run.flowline_run import ElevationBands, point_calendar_year
+
+    clear_grid_cache()
+    run = grid_run(variant)
+    adj = Adjustments(temp_bias=0.5, prcp_fac=1.2)
+    rows, cols = np.array([5, 7, 9, 11]), np.array([8, 6, 10, 7])
+    heights = run.grid.elevation[rows, cols].astype(np.float64)
+    assert np.all(np.diff(heights) > 0) and np.all(run.grid.outline[rows, cols] > 0)
+    bands = ElevationBands(np.ravel_multi_index((rows, cols), run.grid.shape), np.eye(len(rows)), heights)
+    year = 1996  # hydrological years 1995 (from 1 January) and 1996 (to 31 December)
+    points = point_calendar_year(run, heights, year, adj, {}, bands)
+
+    plans = run.reference_years([year - 1, year]).plan
+    expected = []
+    for k, (hy, period) in enumerate(((year - 1, 1), (year, 0))):
+        daily = run.daily(hy, adj)[1][:, rows, cols]
+        expected.append(daily[np.asarray(plans.active[k]) & (np.asarray(plans.period[k]) == period)])
+    expected = np.concatenate(expected)
+    assert points.smb.shape == expected.shape and np.abs(expected).max() > 1e-3
+    # float32 round-off: the points' temperature offsets are computed in float64
+    np.testing.assert_allclose(points.smb, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(points.smb.sum(0), run.calendar_smb(year, adj)[rows, cols], rtol=1e-5, atol=1e-6)

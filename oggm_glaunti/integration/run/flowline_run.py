@@ -1,4 +1,4 @@
-"""From the model grid to flowline points: elevation mapping and the points' TI run.
+"""From the model grid to flowline points: elevation mapping and the points' model year.
 
 How the 2D corrector meets the flowline
 ---------------------------------------
@@ -6,22 +6,21 @@ Each hydrological year, the corrections d1..d5 and the state entering the year a
 computed on the model grid (:mod:`.glacier_run`). They are carried to any set of flowline
 heights by elevation: glacier cells are grouped in bands of ``band_dz`` metres, each band
 takes the outline-weighted mean of the field, and each point interpolates linearly between
-band centres (points above or below the glacier take the highest or lowest band). The TI
-model (or the GRU) then runs on the points' own heights - the temperature follows each
-point's elevation - so ice dynamics feel the elevation feedback.
+band centres (points above or below the glacier take the highest or lowest band). The
+points then run the model's own year (:func:`~oggm_glaunti.core.sequence.run_cell_years`,
+the code a grid year runs once its corrections are known) on their own heights - the
+temperature follows each point's elevation - so ice dynamics feel the elevation feedback.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core import DayPlan, GRUBaseline, GRUModel, run_ti
-from ...core.ti import forcing_terms
+from ...core import DayPlan, run_cell_years
 from .glacier_run import GlacierRun
 from .glacier_year import Adjustments
 
@@ -100,9 +99,9 @@ class PointSeries(NamedTuple):
     weight : (n_steps,)
         each step's weight in the day plan (0.5 on a period's first and last day).
     temperature, tpos, precipitation, accumulation : (n_steps, n)
-        daily temperature and smooth positive temperature at the points (degC), and the
-        effective total and solid precipitation after the model's precipitation factor
-        (m w.e./day), unweighted.
+        the points' :class:`~oggm_glaunti.core.models.ClimateSeries`: daily temperature and
+        positive melt temperature (degC), and the effective total and solid precipitation
+        after the model's precipitation factor (m w.e./day), unweighted.
     date : (n_steps,) datetime64[D]
         the calendar day each step counts towards (a day on a period boundary has two
         half-weighted steps).
@@ -164,32 +163,6 @@ def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands
                      jax.tree_util.tree_map(jnp.asarray, plan), dates)
 
 
-@eqx.filter_jit
-def _run_points(model, corrections, temperature, precipitation, plan, state):
-    """Run consecutive hydrological years (leading axis of every input but ``state``)."""
-    if isinstance(model, GRUBaseline):
-        def year(h, x):
-            _, t, p, pl = x
-            res = model.run(t, p, pl, h, True, daily=True)
-            t, p = t[pl.day_index], p[pl.day_index]
-            return res.final_state, (res.daily, t, jnp.maximum(t, 0.0), p, p * (t < 0))
-    else:
-        def year(swe, x):
-            corr, t, p, pl = x
-            values = model.constrained()
-            if corr is not None:
-                values = values.corrected(corr)
-            res = run_ti(values, t, p, pl, swe, daily=True)
-            t, p = t[pl.day_index], p[pl.day_index]
-            terms = forcing_terms(values, t, p)
-            # The model's own precipitation factor applies to rain and snow alike: OGGM's
-            # hydro output takes liquid = prcp - prcpsol.
-            return res.final_state, (res.daily, t, terms.potential_melt / values.ddf_snow,
-                                     p * values.prec_scale, terms.accumulation)
-
-    return jax.lax.scan(year, state, (corrections, temperature, precipitation, plan))[1]
-
-
 def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
     pad = [(0, 0)] * a.ndim
     pad[axis] = (0, n - a.shape[axis])
@@ -221,9 +194,9 @@ def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Ad
     temperature = np.stack([y.temperature[:, None] + offset for y in years])
     precipitation = np.broadcast_to(np.stack([y.precipitation for y in years])[:, :, None], temperature.shape)
     plan = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[y.plan for y in years])
-    params = run.model.gru if isinstance(run.model, GRUModel) else run.model_for(adj).ti
-    daily, tt, tpos, pp, acc = _run_points(params, corrections, temperature, np.ascontiguousarray(precipitation),
-                                           plan, jnp.asarray(state, jnp.float32))
+    res = run_cell_years(run.model_for(adj), temperature, np.ascontiguousarray(precipitation), plan,
+                         jnp.asarray(state, jnp.float32), corrections).years
+    daily, (tt, tpos, pp, acc) = res.daily, res.climate
     dates = np.concatenate([y.dates for y in years])
     active = np.concatenate([np.asarray(y.plan.active) for y in years])
     in_year = active & (dates.astype("datetime64[Y]").astype(int) + 1970 == year)
