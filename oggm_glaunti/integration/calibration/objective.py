@@ -36,9 +36,9 @@ from ..run.glacier_run import GlacierRun
 from ..run.glacier_year import GridArrays, run_glacier_year
 from ..session.params import get_param
 
-TEMP_BIAS_PRIOR_SD = 3.0  # degC
-LOG_PRCP_FAC_PRIOR_SD = 1.0
-PRIOR_WEIGHT = 1e-3  # weak: keeps the fit defined where data cannot
+#: The reference-period mean enters the optimisation as a pseudo-observation this tight
+#: (m w.e. per year); :meth:`Objective.match_mean` then closes the last millimetres.
+MEAN_PENALTY_SD = 0.005
 
 #: Glacier-wide data kinds, in the order of the simulated seasons.
 SEASON_KINDS = ("annual", "winter", "summer")
@@ -72,12 +72,14 @@ def _with_ti(model, ti_values):
     return model
 
 
-def apply_parameters(model, parameters, theta) -> Fitted:
-    """The fitted model and forcing adjustments from the parameter vector."""
+def apply_parameters(model, parameters, theta, prcp_fac: float = 1.0) -> Fitted:
+    """The fitted model and forcing adjustments from the parameter vector (``prcp_fac``:
+    the factor kept when it is not fitted)."""
     p = _split_theta(parameters, np.asarray(theta, np.float64))
     if "ti" in p:
         model = _with_ti(model, jnp.asarray(p["ti"], jnp.float32))
-    return Fitted(model, float(p.get("temp_bias", 0.0)), float(np.exp(p.get("prcp_fac", 0.0))))
+    fitted_prcp = float(np.exp(p["prcp_fac"])) if "prcp_fac" in p else float(prcp_fac)
+    return Fitted(model, float(p.get("temp_bias", 0.0)), fitted_prcp)
 
 
 def initial_theta(model, parameters) -> np.ndarray:
@@ -92,12 +94,14 @@ def initial_theta(model, parameters) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
-    """What is fitted, how the data kinds are weighted, and the corrector's window size
-    (static: part of the compiled code)."""
+    """What is fitted, which data kind's mean is held (``match_mean``: 'annual',
+    'geodetic' or None) and the corrector's window size (static: part of the compiled
+    code)."""
 
     parameters: tuple[str, ...]
-    weights: tuple[tuple[str, float], ...]
+    match_mean: Optional[str]
     window_size: tuple[int, int]
+    score_only: tuple[str, ...] = ()
 
 
 class StakeData(NamedTuple):
@@ -109,6 +113,15 @@ class StakeData(NamedTuple):
     value: Array
 
 
+class ProfileData(NamedTuple):
+    """Elevation-band profiles: ``bands`` (B, H, W) each band's cells, weights summing to 1;
+    ``values`` and ``mask`` (Y, B) the observed band balances (m w.e.) of the scored years."""
+
+    bands: Array
+    values: Array
+    mask: Array
+
+
 class ObjectiveData(NamedTuple):
     """A glacier's inputs and observations over the N runs of its years (arrays only).
 
@@ -118,7 +131,10 @@ class ObjectiveData(NamedTuple):
     the Y scored years over the runs' steps (zero on spin-up runs: a date's value is its
     own years'); ``targets`` maps each glacier-wide kind to (values, mask), each (Y,);
     ``geodetic`` is
-    (value (1,), mask of its runs (N,)) or None.
+    (value (1,), mask of its runs (N,)) or None; ``log_prcp_fac`` the fixed log
+    precipitation factor used when it is not fitted; ``sigmas`` maps each kind to its
+    observation uncertainty (m w.e.); ``prior`` holds the prior standard deviations
+    (temp_bias degC, log prcp_fac, TI relative).
     """
 
     reference: tuple
@@ -128,19 +144,24 @@ class ObjectiveData(NamedTuple):
     targets: dict
     geodetic: Optional[tuple]
     stakes: Optional[StakeData]
+    profiles: Optional[ProfileData]
+    sigmas: dict
+    prior: tuple
+    log_prcp_fac: Array
 
 
-def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Array, Array, Array]:
+def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Array, Array, Array, Array]:
     """Glacier-wide (Y, 3) annual/winter/summer window sums of the scored years, the
-    runs' (N,) period totals, and stake window sums (S,), m w.e."""
+    runs' (N,) period totals, stake window sums (S,) and band profiles (Y, B), m w.e."""
     p = _split_theta(spec.parameters, theta)
     if "ti" in p:
         model = _with_ti(model, p["ti"])
     temp_bias = p.get("temp_bias", 0.0)
-    prcp_fac = jnp.exp(p.get("prcp_fac", 0.0))
+    prcp_fac = jnp.exp(p.get("prcp_fac", data.log_prcp_fac))
     outline = data.grid.static[0]
     area = outline.sum()
     stakes = data.stakes
+    bands = None if data.profiles is None else data.profiles.bands
 
     def body(state, xs):
         reference, fresh, seasons, stake_w = xs
@@ -153,17 +174,20 @@ def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Ar
         if stake_w is not None:
             daily = res.daily.reshape(res.daily.shape[0], -1)[:, stakes.index]
             stake_sum = jnp.einsum("ts,ts->s", daily, stake_w)
-        return res.final_state, (jnp.einsum("t,tyk->yk", steps, seasons), total, stake_sum)
+        profile = jnp.zeros((seasons.shape[1], 0))
+        if bands is not None:
+            profile = jnp.einsum("tb,ty->yb", jnp.einsum("thw,bhw->tb", res.daily, bands), seasons[..., 0])
+        return res.final_state, (jnp.einsum("t,tyk->yk", steps, seasons), total, stake_sum, profile)
 
     state0 = model.initial_state(outline.shape)
     xs = (data.reference, data.fresh, data.seasons, None if stakes is None else stakes.weight)
-    _, (glacier_wide, totals, stake_sums) = jax.lax.scan(body, state0, xs)
-    return glacier_wide.sum(0), totals, stake_sums.sum(0)
+    _, (glacier_wide, totals, stake_sums, profiles) = jax.lax.scan(body, state0, xs)
+    return glacier_wide.sum(0), totals, stake_sums.sum(0), profiles.sum(0)
 
 
 def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
     """{kind: (residuals, mask)}: model minus observation, m w.e.; mask 1 where observed."""
-    glacier_wide, totals, stake_sums = simulate(model, spec, data, theta)
+    glacier_wide, totals, stake_sums, profiles = simulate(model, spec, data, theta)
     out = {}
     for kind, (value, mask) in data.targets.items():
         out[kind] = (glacier_wide[:, SEASON_KINDS.index(kind)] - value, mask)
@@ -173,35 +197,57 @@ def residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> dict:
         out["geodetic"] = (mean - value, jnp.ones_like(value))
     if data.stakes is not None:
         out["stakes"] = (stake_sums - data.stakes.value, jnp.ones_like(data.stakes.value))
+    if data.profiles is not None:
+        out["profile"] = ((profiles - data.profiles.values).ravel(), data.profiles.mask.ravel())
     return out
 
 
-def loss_and_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
-    """The loss - weighted mean squared misfits of the data kinds plus the priors - and the
-    :func:`residuals` it was computed from."""
-    weights = dict(spec.weights)
+def mean_residual(misfits: dict, kind: str) -> Array:
+    """Model minus observed mean of ``kind`` over its observed values (m w.e. per year)."""
+    r, mask = misfits[kind]
+    return jnp.sum(r * mask) / jnp.sum(mask)
+
+
+def whitened_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
+    """The residual vector whose half squared norm is the loss: the observations' residuals
+    over their uncertainties (masked ones zero), the priors' and, last, the held mean's
+    (over :data:`MEAN_PENALTY_SD`); and the :func:`residuals` behind it.
+
+    Returns
+    -------
+    (data part (n_obs,), prior part (n_prior,), mean part (0 or 1,)), residuals
+    """
     misfits = residuals(model, spec, data, theta)
-    total = sum(weights[k] * jnp.sum(mask * r**2) / jnp.sum(mask) for k, (r, mask) in misfits.items())
+    observed = jnp.concatenate([jnp.atleast_1d(r * mask / data.sigmas[k]) for k, (r, mask) in sorted(misfits.items())
+                                if k not in spec.score_only])
+    temp_sd, log_prcp_sd, ti_relative_sd = data.prior
     p = _split_theta(spec.parameters, theta)
+    prior = []
     if "temp_bias" in p:
-        total = total + PRIOR_WEIGHT * (p["temp_bias"] / TEMP_BIAS_PRIOR_SD) ** 2
+        prior.append(jnp.atleast_1d(p["temp_bias"] / temp_sd))
     if "prcp_fac" in p:
-        total = total + PRIOR_WEIGHT * (p["prcp_fac"] / LOG_PRCP_FAC_PRIOR_SD) ** 2
+        prior.append(jnp.atleast_1d(p["prcp_fac"] / log_prcp_sd))
     if "ti" in p:
-        total = total + TI_PRIOR_WEIGHT * ti_prior(_with_ti(model, p["ti"]).ti)
-    return total, misfits
+        prior.append(jnp.sqrt(ti_prior(_with_ti(model, p["ti"]).ti) + 1e-12)[None] / ti_relative_sd)
+    prior = jnp.concatenate(prior) if prior else jnp.zeros(0)
+    mean = jnp.zeros(0)
+    if spec.match_mean is not None:
+        mean = (mean_residual(misfits, spec.match_mean) / MEAN_PENALTY_SD)[None]
+    return (observed, prior, mean), misfits
 
 
 @eqx.filter_jit
 def _evaluate(model, spec, data, theta):
-    """Loss, its gradient (forward mode: cheap for a few parameters, no stored
-    trajectories) and the residuals."""
-    def with_aux(th):
-        value, misfits = loss_and_residuals(model, spec, data, th)
-        return value, (value, misfits)
+    """Loss (half the squared norm of :func:`whitened_residuals`), its gradient, the
+    Jacobian of the whitened residuals (forward mode: cheap for a few parameters, no
+    stored trajectories; Gauss-Newton's curvature) and the residuals."""
+    def vector(th):
+        parts, misfits = whitened_residuals(model, spec, data, th)
+        return jnp.concatenate(parts), (parts, misfits)
 
-    grad, (value, misfits) = jax.jacfwd(with_aux, has_aux=True)(theta)
-    return value, grad, misfits
+    jac, (parts, misfits) = jax.jacfwd(vector, has_aux=True)(theta)
+    r = jnp.concatenate(parts)
+    return 0.5 * jnp.sum(r**2), jac.T @ r, (parts, jac, misfits)
 
 
 @jax.jit
@@ -216,6 +262,11 @@ _simulate = eqx.filter_jit(simulate)
 class Objective:
     """Loss and misfits of the model against :class:`~.observations.Observations`.
 
+    The loss is half the chi-square of the observations (each residual over its own
+    uncertainty: a kind with many values weighs more than one with a few), plus Gaussian
+    priors on the fitted parameters, plus - when ``match_mean`` names a kind - a tight
+    pseudo-observation of that kind's mean (the reference-period mean).
+
     The simulation runs the glacier's years as its :class:`~.glacier_run.GlacierRun` does
     (:meth:`~.glacier_run.GlacierRun.runs_for`: each observed year's segment, from its
     spin-up to its last observed year).
@@ -226,14 +277,26 @@ class Objective:
     obs : the observations.
     years : the hydrological years they score.
     parameters : what is fitted ('temp_bias', 'prcp_fac', 'ti').
-    weights : weight of each data kind.
+    sigmas : uncertainty of one value of each kind (m w.e.); missing kinds take the
+        ``glaunti_calib_sigma_<kind>`` defaults (a geodetic mean its own, if it has one).
     hemisphere : 'nh' or 'sh' (the season months).
+    match_mean : 'annual', 'geodetic' or None, the kind whose mean is held.
+    model : the model to fit (default the run's).
+    score_only : kinds whose misfit is computed but not fitted.
+    log_prcp_fac : log of the precipitation factor used when it is not fitted.
     """
 
-    def __init__(self, run: GlacierRun, obs, years, parameters, weights, hemisphere: str = "nh"):
+    def __init__(self, run: GlacierRun, obs, years, parameters, sigmas: dict | None = None,
+                 hemisphere: str = "nh", match_mean: str | None = None, model=None,
+                 score_only: tuple[str, ...] = (), log_prcp_fac: float = 0.0):
         self.run, self.obs = run, obs
-        self.model = run.model
-        self.spec = ObjectiveSpec(tuple(parameters), tuple(sorted(weights.items())), run.window_size)
+        self.model = run.model if model is None else model
+        self.sigmas = default_sigmas(obs, sigmas)
+        self.log_prcp_fac = float(log_prcp_fac)
+        if match_mean is not None and match_mean not in obs.kinds():
+            raise ValueError(f"match_mean={match_mean!r}: no such data ({obs.kinds()})")
+        self.spec = ObjectiveSpec(tuple(parameters), match_mean, run.window_size,
+                                  tuple(k for k in score_only if k in obs.kinds()))
         self.winter_end_month = season_month(get_param("glaunti_winter_end_month"), hemisphere)
         self.years = [int(y) for y in years]
         # a window's dates lie in its years' runs; its first and last date are shared
@@ -248,7 +311,7 @@ class Objective:
                   and hydro_year_begin(y + 1, run.start_month) >= first}
         self.runs = run.runs_for(sorted(needed))
         self.data = self._build_data()
-        self._last_residuals = (None, None)  # (theta, residuals) of the latest evaluation
+        self._last = (None, None)  # (theta, evaluation) of the latest evaluation
 
     def _build_data(self) -> ObjectiveData:
         run = self.run
@@ -281,15 +344,36 @@ class Objective:
             stake_data = StakeData(weight * own[:, None, None],
                                    (stakes["row"] * run.grid.shape[1] + stakes["col"]).values,
                                    stakes["balance"].values.astype(np.float32))
+        profile_data = None
+        if self.obs.profiles is not None:
+            profile_data = self._profile_data()
         reference = (ref.temperature, ref.precipitation, ref.plan, ref.membership)
+        sigmas = {k: np.float32(v) for k, v in self.sigmas.items()}
+        prior = tuple(np.float32(get_param(k)) for k in (
+            "glaunti_calib_temp_bias_sd", "glaunti_calib_log_prcp_fac_sd", "glaunti_calib_ti_relative_sd"))
         data = ObjectiveData(reference, np.array([f for _, f, _ in self.runs]), run.arrays, seasons,
-                             targets, geodetic, stake_data)
+                             targets, geodetic, stake_data, profile_data, sigmas, prior,
+                             np.float32(self.log_prcp_fac))
         return jax.tree_util.tree_map(jnp.asarray, data)
+
+    def _profile_data(self) -> ProfileData:
+        from ...observation_operators import band_weights
+
+        prof = self.obs.profiles
+        bands = band_weights(self.run.grid.elevation, self.run.grid.outline, prof.band_edges)
+        values = np.zeros((len(self.years), len(prof.band_edges) - 1), np.float32)
+        mask = np.zeros_like(values)
+        for k, year in enumerate(self.years):
+            if year in prof.values:
+                row = prof.values[year]
+                values[k] = np.nan_to_num(row)
+                mask[k] = np.isfinite(row)
+        return ProfileData(bands.astype(np.float32), values, mask)
 
     def simulated(self, theta) -> dict[int, dict[str, float]]:
         """{hydrological year: {'annual', 'winter', 'summer' (observation windows), 'total'
         (the year's period total)}} of the observed years' own runs at ``theta``, m w.e."""
-        glacier_wide, totals, _ = _simulate(self.model, self.spec, self.data, jnp.asarray(theta))
+        glacier_wide, totals, _, _ = _simulate(self.model, self.spec, self.data, jnp.asarray(theta))
         totals = {year: float(totals[i]) for i, (year, _, own) in enumerate(self.runs) if own}
         return {year: {**dict(zip(SEASON_KINDS, np.asarray(glacier_wide[k], np.float64))), "total": totals[year]}
                 for k, year in enumerate(self.years)}
@@ -298,18 +382,34 @@ class Objective:
         """The modelled values (m w.e.) of the stake records at ``theta``."""
         return np.asarray(_simulate(self.model, self.spec, self.data, jnp.asarray(theta))[2], np.float64)
 
+    def profiles(self, theta) -> np.ndarray:
+        """The modelled band balances (Y, B) of the scored years at ``theta`` (m w.e.;
+        bands of the observations' profile band edges)."""
+        return np.asarray(_simulate(self.model, self.spec, self.data, jnp.asarray(theta))[3], np.float64)
+
+    def evaluate(self, theta):
+        """(loss, gradient, (whitened residual parts, their Jacobian, residuals)) at ``theta``."""
+        theta = jnp.asarray(theta, jnp.float32)
+        if self._last[0] is None or not np.array_equal(self._last[0], np.asarray(theta)):
+            value, grad, aux = _evaluate(self.model, self.spec, self.data, theta)
+            if not np.isfinite(float(value)):
+                raise FloatingPointError(
+                    "the calibration loss is not finite at parameters "
+                    f"{dict(zip(self.spec.parameters, np.asarray(theta).round(3).tolist()))}: check the "
+                    "observations (NaN values?) and the daily climate of the calibration years")
+            self._last = (np.asarray(theta), (value, grad, aux))
+        return self._last[1]
+
     def value_and_grad(self, theta):
         """Loss and gradient at ``theta`` (forward mode: cheap for a few parameters)."""
-        theta = jnp.asarray(theta)
-        value, grad, misfits = _evaluate(self.model, self.spec, self.data, theta)
-        self._last_residuals = (np.asarray(theta), misfits)
+        value, grad, _ = self.evaluate(theta)
         return value, grad
 
-    def minimise(self, max_steps: int, tolerance: float, progress: bool = False):
-        """L-BFGS from the variant's own values, with a backtracking (Armijo) line search;
-        stops when the loss improves by less than ``tolerance`` or no step along the
-        direction decreases it. Returns (theta, loss history)."""
-        theta = jnp.asarray(initial_theta(self.model, self.spec.parameters))
+    def minimise(self, max_steps: int, tolerance: float, progress: bool = False, start=None):
+        """L-BFGS from ``start`` (default: the variant's own values), with a backtracking
+        (Armijo) line search; stops when the loss improves by less than ``tolerance`` or no
+        step along the direction decreases it. Returns (theta, loss history)."""
+        theta = jnp.asarray(initial_theta(self.model, self.spec.parameters) if start is None else start, jnp.float32)
         state = _LBFGS.init(theta)
         value, grad = self.value_and_grad(theta)
         history = []
@@ -341,13 +441,84 @@ class Objective:
             step *= 0.5
         return None
 
+    def match_mean(self, theta, tolerance: float, max_iterations: int = 8):
+        """Newton steps on ``temp_bias`` alone until the held mean is matched within
+        ``tolerance`` (m w.e. per year). Returns (theta, |mean misfit|)."""
+        theta = np.asarray(theta, np.float32)
+        i = self.spec.parameters.index("temp_bias")
+        for _ in range(max_iterations):
+            _, _, (parts, jac, _) = self.evaluate(theta)
+            misfit = float(parts[2][0]) * MEAN_PENALTY_SD
+            if abs(misfit) < tolerance:
+                break
+            slope = float(jac[-1, i]) * MEAN_PENALTY_SD
+            if not abs(slope) > 0:
+                break
+            theta = theta.copy()
+            theta[i] -= misfit / slope
+        _, _, (parts, _, _) = self.evaluate(theta)
+        return theta, abs(float(parts[2][0]) * MEAN_PENALTY_SD)
+
+    def laplace(self, theta) -> dict:
+        """The Gauss-Newton (Laplace) posterior at ``theta``: from the Jacobian of the
+        observations' and priors' whitened residuals (the held mean's pseudo-observation
+        left out: the annual values already carry it).
+
+        Returns
+        -------
+        dict with ``covariance`` (P, P) in the fitted coordinates (degC, log prcp_fac, TI
+        values), ``sd`` (P,), ``data_information`` (P,) the diagonal of the data-only
+        curvature, ``prior_information`` (P,), and ``newton_decrement`` (the loss decrease
+        a Newton step would still give: small at an optimum).
+        """
+        _, grad, (parts, jac, _) = self.evaluate(theta)
+        jac = np.asarray(jac, np.float64)
+        n_obs, n_prior = parts[0].shape[0], parts[1].shape[0]
+        j_obs, j_prior = jac[:n_obs], jac[n_obs:n_obs + n_prior]
+        data_h, prior_h = j_obs.T @ j_obs, j_prior.T @ j_prior
+        hessian = data_h + prior_h
+        if self.spec.match_mean is not None:
+            hessian_all = hessian + np.outer(jac[-1], jac[-1])
+        else:
+            hessian_all = hessian
+        covariance = np.linalg.pinv(hessian)
+        g = np.asarray(grad, np.float64)
+        decrement = float(g @ np.linalg.pinv(hessian_all) @ g) / 2.0
+        return {"covariance": covariance, "sd": np.sqrt(np.clip(np.diag(covariance), 0, None)),
+                "data_information": np.diag(data_h), "prior_information": np.diag(prior_h),
+                "newton_decrement": decrement}
+
     def misfit(self, theta) -> dict:
-        """{kind: {'n', 'rmse', 'bias'}} of the observed values at ``theta`` (m w.e.)."""
-        last_theta, misfits = self._last_residuals
-        if last_theta is None or not np.array_equal(last_theta, np.asarray(theta)):
-            misfits = _residuals(self.model, self.spec, self.data, jnp.asarray(theta))
+        """{kind: {'n', 'rmse', 'bias', 'sigma', 'chi2'}} of the observed values at ``theta``
+        (m w.e.; ``chi2`` the sum of squared residuals over sigma)."""
+        _, _, (_, _, misfits) = self.evaluate(theta)
         out = {}
         for kind, (r, mask) in misfits.items():
             r = np.asarray(r, np.float64)[np.asarray(mask) > 0]
-            out[kind] = {"n": int(r.size), "rmse": float(np.sqrt(np.mean(r**2))), "bias": float(r.mean())}
+            sigma = float(self.sigmas[kind])
+            out[kind] = {"n": int(r.size), "rmse": float(np.sqrt(np.mean(r**2))), "bias": float(r.mean()),
+                         "sigma": sigma, "chi2": float(np.sum((r / sigma) ** 2))}
         return out
+
+
+def default_sigmas(obs, sigmas: dict | None = None) -> dict:
+    """The uncertainty (m w.e.) of one value of each data kind present in ``obs``: the
+    user's (``sigmas``), else the geodetic mean's own, else ``glaunti_calib_sigma_<kind>``."""
+    sigmas = dict(sigmas or {})
+    unknown = set(sigmas) - set(DATA_KINDS)
+    if unknown:
+        raise ValueError(f"sigmas: unknown data kind(s) {sorted(unknown)}; known: {list(DATA_KINDS)}")
+    out = {}
+    for kind in obs.kinds():
+        value = sigmas.get(kind)
+        if value is None and kind == "geodetic" and obs.geodetic_sigma is not None:
+            value = obs.geodetic_sigma
+        value = float(get_param(f"glaunti_calib_sigma_{kind}", value))
+        if not value > 0 or not np.isfinite(value):
+            raise ValueError(f"sigmas[{kind!r}] must be a positive uncertainty in m w.e.; got {value}")
+        out[kind] = value
+    return out
+
+
+#: Every data kind a calibration can fit.
+DATA_KINDS = ("annual", "winter", "summer", "geodetic", "stakes", "profile")
