@@ -24,12 +24,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax import Array
 from tqdm.auto import tqdm
 
 from ...core import TRAINABLE_NAMES
-from ...core.parameters import TI_PRIOR_WEIGHT, ti_prior
+from ...core.parameters import prior_parameters
 from ...observation_operators import first_of_month_after, season_month, window_weights
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
@@ -43,12 +42,9 @@ MEAN_PENALTY_SD = 0.005
 #: Glacier-wide data kinds, in the order of the simulated seasons.
 SEASON_KINDS = ("annual", "winter", "summer")
 
-#: L-BFGS gives the search direction; the step length comes from a backtracking line search
-#: run in Python (:meth:`Objective.minimise`), so the model is compiled once, in
-#: :func:`_evaluate`, instead of a second time inside optax's line search.
-_LBFGS = optax.lbfgs(linesearch=None)
-ARMIJO_C1 = 1e-4  # sufficient decrease of the backtracking line search
-MAX_HALVINGS = 12
+#: The optimiser (:meth:`Objective.minimise`) runs in Python on the loss, gradient and
+#: Jacobian of one compiled function, :func:`_evaluate`.
+MAX_HALVINGS = 12  # damping increases tried per step
 
 
 class Fitted(NamedTuple):
@@ -64,6 +60,50 @@ def _split_theta(parameters, theta):
         out[name] = theta[i:i + n] if name == "ti" else theta[i]
         i += n
     return out
+
+
+def _constrained_step(h: np.ndarray, g: np.ndarray, a: np.ndarray | None, c: float | None) -> np.ndarray:
+    """The step minimising ``g.d + d.h.d / 2`` subject to ``a.d = -c`` (the held mean's
+    linearised misfit brought to zero); unconstrained when ``a`` is None."""
+    if a is None:
+        return -np.linalg.lstsq(h, g, rcond=None)[0]
+    n = len(g)
+    kkt = np.zeros((n + 1, n + 1))
+    kkt[:n, :n], kkt[:n, n], kkt[n, :n] = h, a, a
+    rhs = np.concatenate([-g, [-c]])
+    return np.linalg.lstsq(kkt, rhs, rcond=None)[0][:n]
+
+
+def _predicted_decrease(h, g, a, c) -> float:
+    """The loss decrease the undamped Gauss-Newton step predicts (the mean's
+    pseudo-observation left out)."""
+    step = _constrained_step(h, g, a, c)
+    return float(-(g @ step) - 0.5 * step @ h @ step)
+
+
+def _max_step(parameters, theta: np.ndarray) -> np.ndarray:
+    """The most one line-search step may move each coordinate: 1 degC, 1 in log
+    prcp_fac, half of each TI value."""
+    out, i = [], 0
+    for p in parameters:
+        if p == "ti":
+            n = len(TRAINABLE_NAMES)
+            out += list(0.5 * np.maximum(np.abs(theta[i:i + n]), 1e-3))
+            i += n
+        else:
+            out.append(1.0)
+            i += 1
+    return np.asarray(out, np.float64)
+
+
+def _coordinate_index(parameters, name: str) -> int:
+    """Index of parameter ``name`` in the parameter vector."""
+    i = 0
+    for p in parameters:
+        if p == name:
+            return i
+        i += len(TRAINABLE_NAMES) if p == "ti" else 1
+    raise KeyError(name)
 
 
 def _with_ti(model, ti_values):
@@ -228,7 +268,10 @@ def whitened_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
     if "prcp_fac" in p:
         prior.append(jnp.atleast_1d(p["prcp_fac"] / log_prcp_sd))
     if "ti" in p:
-        prior.append(jnp.sqrt(ti_prior(_with_ti(model, p["ti"]).ti) + 1e-12)[None] / ti_relative_sd)
+        ti0 = prior_parameters()
+        ti = _with_ti(model, p["ti"]).ti
+        prior.append(jnp.stack([(getattr(ti, k) - getattr(ti0, k)) / getattr(ti0, k) for k in TRAINABLE_NAMES])
+                     / ti_relative_sd)
     prior = jnp.concatenate(prior) if prior else jnp.zeros(0)
     mean = jnp.zeros(0)
     if spec.match_mean is not None:
@@ -248,11 +291,6 @@ def _evaluate(model, spec, data, theta):
     jac, (parts, misfits) = jax.jacfwd(vector, has_aux=True)(theta)
     r = jnp.concatenate(parts)
     return 0.5 * jnp.sum(r**2), jac.T @ r, (parts, jac, misfits)
-
-
-@jax.jit
-def _lbfgs_direction(grad, state, theta):
-    return _LBFGS.update(grad, state, theta)
 
 
 _residuals = eqx.filter_jit(residuals)
@@ -387,12 +425,14 @@ class Objective:
         bands of the observations' profile band edges)."""
         return np.asarray(_simulate(self.model, self.spec, self.data, jnp.asarray(theta))[3], np.float64)
 
-    def evaluate(self, theta):
-        """(loss, gradient, (whitened residual parts, their Jacobian, residuals)) at ``theta``."""
+    def evaluate(self, theta, strict: bool = True):
+        """(loss, gradient, (whitened residual parts, their Jacobian, residuals)) at
+        ``theta``; a loss that is not finite raises ``FloatingPointError`` (``strict``) or
+        is returned as is."""
         theta = jnp.asarray(theta, jnp.float32)
         if self._last[0] is None or not np.array_equal(self._last[0], np.asarray(theta)):
             value, grad, aux = _evaluate(self.model, self.spec, self.data, theta)
-            if not np.isfinite(float(value)):
+            if strict and not np.isfinite(float(value)):
                 raise FloatingPointError(
                     "the calibration loss is not finite at parameters "
                     f"{dict(zip(self.spec.parameters, np.asarray(theta).round(3).tolist()))}: check the "
@@ -405,57 +445,77 @@ class Objective:
         value, grad, _ = self.evaluate(theta)
         return value, grad
 
+    def _system(self, parts, jac):
+        """Gauss-Newton curvature ``h`` and gradient ``g`` of the observations and priors,
+        and the held mean's misfit ``c`` (m w.e.) with its gradient ``a`` (None if no
+        mean is held)."""
+        n = parts[0].shape[0] + parts[1].shape[0]
+        r = np.concatenate([np.asarray(parts[0], np.float64), np.asarray(parts[1], np.float64)])
+        j = np.asarray(jac, np.float64)[:n]
+        a = c = None
+        if self.spec.match_mean is not None:
+            a = np.asarray(jac, np.float64)[n] * MEAN_PENALTY_SD
+            c = float(parts[2][0]) * MEAN_PENALTY_SD
+        return j.T @ j, j.T @ r, a, c
+
     def minimise(self, max_steps: int, tolerance: float, progress: bool = False, start=None):
-        """L-BFGS from ``start`` (default: the variant's own values), with a backtracking
-        (Armijo) line search; stops when the loss improves by less than ``tolerance`` or no
-        step along the direction decreases it. Returns (theta, loss history)."""
-        theta = jnp.asarray(initial_theta(self.model, self.spec.parameters) if start is None else start, jnp.float32)
-        state = _LBFGS.init(theta)
-        value, grad = self.value_and_grad(theta)
-        history = []
+        """Levenberg-Marquardt on the whitened residuals from ``start`` (default: the
+        variant's own values), with the held mean as a constraint of each (linearised)
+        step: Gauss-Newton steps, damped towards scaled gradient steps while they fail,
+        each shortened to move no parameter by more than its trust length
+        (:func:`_max_step`); a step to a non-finite loss counts as failed. A step is taken
+        when it lowers the loss (the mean's pseudo-observation included). Stops when the
+        undamped step would lower the loss by less than ``tolerance`` (the mean held), or
+        no damping finds a decrease.
+        Returns (theta, loss history)."""
+        theta = np.asarray(initial_theta(self.model, self.spec.parameters) if start is None else start, np.float32)
+        max_step = _max_step(self.spec.parameters, theta)
+        value, _, (parts, jac, _) = self.evaluate(theta)
+        damping, history = 1e-3, [float(value)]
         bar = tqdm(range(max_steps), desc="calibrating", disable=not progress)
         for _ in bar:
+            h, g, a, c = self._system(parts, jac)
+            if _predicted_decrease(h, g, a, c) < tolerance:
+                break
+            accepted = False
+            for _ in range(MAX_HALVINGS):
+                step = _constrained_step(h + damping * np.diag(np.diag(h) + 1e-12), g, a, c)
+                step *= min(1.0, 1.0 / max(float(np.max(np.abs(step) / max_step)), 1e-30))
+                candidate = (theta + step).astype(np.float32)
+                new_value, _, new_aux = self.evaluate(candidate, strict=False)
+                if np.isfinite(float(new_value)) and float(new_value) < float(value):
+                    accepted = True
+                    damping = max(damping / 3.0, 1e-7)
+                    break
+                damping *= 4.0
+            if not accepted:
+                break
+            theta, value, (parts, jac, _) = candidate, new_value, new_aux
             history.append(float(value))
-            bar.set_postfix(loss=f"{float(value):.3g}")
-            if len(history) > 1 and history[-2] - history[-1] < tolerance:
-                break
-            direction, state = _lbfgs_direction(grad, state, theta)
-            slope = float(jnp.vdot(grad, direction))
-            if not slope < 0:  # the curvature memory went bad: restart from the gradient
-                state, direction, slope = _LBFGS.init(theta), -grad, -float(jnp.vdot(grad, grad))
-            accepted = self._line_search(theta, float(value), direction, slope)
-            if accepted is None:
-                break
-            theta, value, grad = accepted
-        return np.asarray(theta), history
-
-    def _line_search(self, theta, value: float, direction, slope: float):
-        """(theta, value, grad) of the first step 1, 1/2, 1/4, ... along ``direction`` that
-        decreases the loss sufficiently; None if none does."""
-        step = 1.0
-        for _ in range(MAX_HALVINGS):
-            candidate = theta + step * direction
-            new_value, new_grad = self.value_and_grad(candidate)
-            if float(new_value) <= value + ARMIJO_C1 * step * slope:
-                return candidate, new_value, new_grad
-            step *= 0.5
-        return None
+            bar.set_postfix(loss=f"{float(value):.4g}")
+        self.evaluate(theta)
+        return theta, history
 
     def match_mean(self, theta, tolerance: float, max_iterations: int = 8):
-        """Newton steps on ``temp_bias`` alone until the held mean is matched within
-        ``tolerance`` (m w.e. per year). Returns (theta, |mean misfit|)."""
+        """Newton steps on the held mean until it is matched within ``tolerance`` (m w.e.
+        per year): on ``temp_bias`` alone when it is fitted, else the smallest step in the
+        fitted parameters. Returns (theta, |mean misfit|)."""
         theta = np.asarray(theta, np.float32)
-        i = self.spec.parameters.index("temp_bias")
+        use = np.zeros(theta.shape, bool)
+        if "temp_bias" in self.spec.parameters:
+            use[_coordinate_index(self.spec.parameters, "temp_bias")] = True
+        else:
+            use[:] = True
         for _ in range(max_iterations):
             _, _, (parts, jac, _) = self.evaluate(theta)
             misfit = float(parts[2][0]) * MEAN_PENALTY_SD
             if abs(misfit) < tolerance:
                 break
-            slope = float(jac[-1, i]) * MEAN_PENALTY_SD
-            if not abs(slope) > 0:
+            row = np.where(use, np.asarray(jac[-1], np.float64) * MEAN_PENALTY_SD, 0.0)
+            norm = float(row @ row)
+            if not norm > 0:
                 break
-            theta = theta.copy()
-            theta[i] -= misfit / slope
+            theta = (theta - misfit * row / norm).astype(np.float32)
         _, _, (parts, _, _) = self.evaluate(theta)
         return theta, abs(float(parts[2][0]) * MEAN_PENALTY_SD)
 
@@ -477,13 +537,9 @@ class Objective:
         j_obs, j_prior = jac[:n_obs], jac[n_obs:n_obs + n_prior]
         data_h, prior_h = j_obs.T @ j_obs, j_prior.T @ j_prior
         hessian = data_h + prior_h
-        if self.spec.match_mean is not None:
-            hessian_all = hessian + np.outer(jac[-1], jac[-1])
-        else:
-            hessian_all = hessian
         covariance = np.linalg.pinv(hessian)
-        g = np.asarray(grad, np.float64)
-        decrement = float(g @ np.linalg.pinv(hessian_all) @ g) / 2.0
+        h, g, a, c = self._system(parts, jac)
+        decrement = _predicted_decrease(h, g, a, None if c is None else 0.0)
         return {"covariance": covariance, "sd": np.sqrt(np.clip(np.diag(covariance), 0, None)),
                 "data_information": np.diag(data_h), "prior_information": np.diag(prior_h),
                 "newton_decrement": decrement}

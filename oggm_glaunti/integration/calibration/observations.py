@@ -78,6 +78,17 @@ class Observations:
         n += 0 if self.profiles is None else sum(int(np.isfinite(v).sum()) for v in self.profiles.values.values())
         return n + (0 if self.stakes is None else len(self.stakes))
 
+    def keep_wgms_years(self, wgms_years) -> None:
+        """Keep the WGMS balances and profiles of these WGMS years only (hydrological year
+        label + 1)."""
+        keep = {int(y) - 1 for y in wgms_years}
+        for kind in ("annual", "winter", "summer"):
+            series = getattr(self, kind)
+            for y in [y for y in series if y not in keep]:
+                del series[y]
+        if self.profiles is not None:
+            self.profiles.values = {y: v for y, v in self.profiles.values.items() if y in keep}
+
     def keep_covered(self, covered: set[int], first_day, last_day, rgi_id: str = "") -> list[str]:
         """Drop what the simulated years do not fully cover, and say so.
 

@@ -70,8 +70,10 @@ from __future__ import annotations
 import logging
 import os
 
+from typing import NamedTuple
+
 import numpy as np
-from oggm import cfg, utils
+from oggm import utils
 
 from .observations import Observations, from_geodetic, from_stakes, from_wgms, from_wgms_profiles
 from ..grid.glacier_data import hydro_year_begin
@@ -85,14 +87,15 @@ register_file_keys()  # before the entity tasks below document their files
 #: A parameter is flagged as not identifiable when the data reduce its prior variance by
 #: less than half (data information below the prior's).
 IDENTIFIABLE_DATA_SHARE = 0.5
-#: The optimisation has converged when a Newton step would lower the loss (half a
-#: chi-square) by less than this.
-MAX_NEWTON_DECREMENT = 1e-3
+#: The optimisation has converged when a Gauss-Newton step would lower the loss (half a
+#: chi-square) by less than this: the parameters are within ~0.15 standard deviations of
+#: the optimum.
+MAX_NEWTON_DECREMENT = 1e-2
 
 
 def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int] | None = None,
                      geodetic=None, stakes_csv=None, use_profiles: bool = False,
-                     profile_dz: float = 100.0):
+                     profile_dz: float = 100.0, only_years=None):
     """The glacier's observations and the hydrological years they score.
 
     Arguments as in :func:`glaunti_calibrate`; ``run`` is the model's
@@ -108,6 +111,8 @@ def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int
     in_wgms = use_wgms and from_wgms(gdir, obs, ref_years)
     if use_profiles:
         from_wgms_profiles(gdir, obs, run.grid, ref_years, dz=profile_dz)
+    if only_years is not None:
+        obs.keep_wgms_years(only_years)
     if geodetic is not None:
         from_geodetic(gdir, obs, geodetic)
     if stakes_csv is not None:
@@ -179,7 +184,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
                       ref_years: tuple[int, int] | None = None, geodetic=None, stakes_csv=None,
                       use_profiles: bool | None = None, sigmas: dict | None = None,
                       prcp_fac: float = 1.0, match_mean: bool = True, max_steps: int = 40,
-                      tolerance: float = 1e-4, climate_filename: str = "climate_historical",
+                      tolerance: float = 1e-3, climate_filename: str = "climate_historical",
                       input_filesuffix: str = "", progress: bool = False) -> dict:
     """Calibrate GlaUnTI on one glacier (see the module docstring).
 
@@ -210,13 +215,51 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     match_mean : bool
         hold the reference-period mean to within 1 mm w.e. per year (default).
     max_steps : int
-        L-BFGS iterations at most.
+        Levenberg-Marquardt steps at most.
     tolerance : float
-        stop when the loss (half a chi-square) improves by less than this.
+        stop when a Gauss-Newton step would lower the loss (half a chi-square) by less
+        than this.
 
     Returns
     -------
     the dict written to ``mb_calib_glaunti_<variant>.json``.
+    """
+    out, _ = fit_calibration(
+        gdir, variant=variant, parameters=parameters, use_wgms=use_wgms, ref_years=ref_years,
+        geodetic=geodetic, stakes_csv=stakes_csv, use_profiles=use_profiles, sigmas=sigmas,
+        prcp_fac=prcp_fac, match_mean=match_mean, max_steps=max_steps, tolerance=tolerance,
+        climate_filename=climate_filename, input_filesuffix=input_filesuffix, progress=progress)
+    fitted, parameters, sources, years, misfit, history, melt_f, summary = out
+    return write_calibration(gdir, str(get_param("glaunti_variant", variant)).upper(), fitted, list(parameters), sources, years, misfit,
+                             history, default_melt_f=melt_f, extra=summary)
+
+
+class Fit(NamedTuple):
+    """A calibration's result, before it is written (see :func:`fit_calibration`)."""
+
+    fitted: object
+    parameters: tuple
+    sources: list
+    years: list
+    misfit: dict
+    history: list
+    melt_f: float
+    summary: dict
+
+
+def fit_calibration(gdir, *, variant: str | None = None, parameters=None, use_wgms: bool = True,
+                    ref_years: tuple[int, int] | None = None, geodetic=None, stakes_csv=None,
+                    use_profiles: bool | None = None, sigmas: dict | None = None, prcp_fac: float = 1.0,
+                    match_mean: bool = True, max_steps: int = 40, tolerance: float = 1e-3,
+                    climate_filename: str = "climate_historical", input_filesuffix: str = "",
+                    progress: bool = False, only_years=None):
+    """:func:`glaunti_calibrate` without writing anything (arguments as there;
+    ``only_years``: keep the WGMS values and profiles of these WGMS years only, e.g. a
+    cross-validation's training years).
+
+    Returns
+    -------
+    (:class:`Fit`, (objective, theta))
     """
     from .objective import Objective, apply_parameters
     from ..run.massbalance import GlaUnTIMassBalance, load_variant
@@ -233,7 +276,7 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
     if use_profiles is None:
         use_profiles = fit_ti
     obs, years = calibration_data(gdir, run, use_wgms, ref_years, geodetic, stakes_csv,
-                                  use_profiles=use_profiles)
+                                  use_profiles=use_profiles, only_years=only_years)
     parameters, why = choose_parameters(obs, variant, parameters)
     if "prcp_fac" not in parameters:
         why.setdefault("prcp_fac", "not fitted (not asked for)")
@@ -251,18 +294,19 @@ def glaunti_calibrate(gdir, *, variant: str | None = None, parameters=None, use_
                           log_prcp_fac=float(np.log(prcp_fac)))
     theta, history = objective.minimise(max_steps=max_steps, tolerance=tolerance, progress=progress)
     mean_misfit = None
-    if mean_kind is not None and "temp_bias" in parameters:
+    if mean_kind is not None:
         theta, mean_misfit = objective.match_mean(theta, get_param("glaunti_calib_mean_tolerance"))
-    elif mean_kind is not None:
-        mean_misfit = abs(objective.misfit(theta)[mean_kind]["bias"]) if mean_kind == "annual" else abs(
-            objective.misfit(theta)["geodetic"]["bias"])
     posterior = objective.laplace(theta)
     fitted = apply_parameters(model, parameters, theta, prcp_fac=prcp_fac)
     misfit = objective.misfit(theta)
     summary = judge(gdir.rgi_id, parameters, theta, fitted, posterior, history, max_steps, mean_kind,
                     mean_misfit, why, misfit, objective.spec.score_only)
-    return write_calibration(gdir, variant, fitted, list(parameters), obs.sources, years, misfit,
-                             history, default_melt_f=mb.melt_f, extra=summary)
+    fit = Fit(fitted, tuple(parameters), list(obs.sources), list(years), misfit, list(history), mb.melt_f, summary)
+    return fit, (objective, theta)
+
+
+
+
 
 
 def judge(rgi_id: str, parameters, theta, fitted, posterior: dict, history, max_steps: int,
