@@ -44,7 +44,7 @@ def glaunti_mb_calibration_from_scalar_mb(gdir, *, variant: str | None = None, *
     from oggm.core.massbalance import mb_calibration_from_scalar_mb
 
     from ..run.massbalance import GlaUnTIMassBalance, calibration_filesuffix, load_variant
-    from ...units import ddf_snow_log_to_melt_f
+    from ..units import ddf_snow_log_to_melt_f
 
     variant = str(get_param("glaunti_variant", variant)).upper()
     fixed = {"mb_model_class", "filesuffix", "write_to_gdir"} & set(kwargs)
