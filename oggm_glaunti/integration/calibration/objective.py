@@ -38,6 +38,8 @@ from ..session.params import get_param
 #: The reference-period mean enters the optimisation as a pseudo-observation this tight
 #: (m w.e. per year); :meth:`Objective.match_mean` then closes the last millimetres.
 MEAN_PENALTY_SD = 0.005
+#: The optimiser does not stop while the held mean is off by more than this (m w.e.).
+MEAN_HELD = 0.0005
 
 #: Glacier-wide data kinds, in the order of the simulated seasons.
 SEASON_KINDS = ("annual", "winter", "summer")
@@ -475,7 +477,8 @@ class Objective:
         bar = tqdm(range(max_steps), desc="calibrating", disable=not progress)
         for _ in bar:
             h, g, a, c = self._system(parts, jac)
-            if _predicted_decrease(h, g, a, c) < tolerance:
+            mean_held = c is None or abs(c) < MEAN_HELD
+            if mean_held and _predicted_decrease(h, g, a, c) < tolerance:
                 break
             accepted = False
             for _ in range(MAX_HALVINGS):
