@@ -10,7 +10,7 @@ loss is their mean over glaciers. Adam (lr 1e-2, global gradient norm clipped at
 paper's fine-tuning) takes ``steps`` steps; the step with the lowest loss is kept.
 
 The result is a variant A model in this package's weights format. With ``write_to_gdirs``
-every glacier directory also gets it as ``glaunti_weights_A.npz`` with a
+every glacier directory also gets it as ``glaunti_weights_A_<hash>.npz`` with a
 ``mb_calib_glaunti_A.json`` naming it, so ``GlaUnTIMassBalance(gdir, variant='A')`` uses the
 regional parameters by default.
 """
