@@ -125,6 +125,7 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     -------
     the dict written to ``glaunti_skill_<variant>.json``.
     """
+    from ...metrics import json_safe
     from ...observation_operators import band_weights
     from .objective import Objective, initial_theta
     from .observations import Observations, from_wgms, from_wgms_profiles
@@ -226,7 +227,7 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
         result["profile_bands_m"] = (0.5 * (edges[:-1] + edges[1:])).tolist()
     from ...atomic import atomic_path
 
-    result = _finite(result)
+    result = json_safe(result)
     if figure:
         from ..output.skill_figure import plot_skill
 
@@ -237,15 +238,3 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
         json.dump(result, f, indent=1)
     return result
 
-
-def _finite(value):
-    """JSON-ready: NaN as None, numpy values as Python ones."""
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
