@@ -94,7 +94,7 @@ def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heigh
     return annual, profiles, float(melt_f)
 
 
-@utils.entity_task(log, writes=[])
+@utils.entity_task(log, writes=["glaunti_skill", "glaunti_skill_figure"])
 def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_blocks: int = 2, k: int = 5,
                   ref_years: tuple[int, int] | None = None, parameters=None, with_profiles: bool = True,
                   figure: bool = True, climate_filename: str = "climate_historical",
@@ -231,9 +231,9 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     if figure:
         from ..output.skill_figure import plot_skill
 
-        result["figure"] = os.path.basename(plot_skill(result, figure_data, observed,
-                                                       os.path.join(gdir.dir, f"glaunti_skill_{variant}.png")))
-    with atomic_path(os.path.join(gdir.dir, f"glaunti_skill_{variant}.json"), suffix=".json") as tmp, \
+        result["figure"] = os.path.basename(plot_skill(
+            result, figure_data, observed, gdir.get_filepath("glaunti_skill_figure", filesuffix=f"_{variant}")))
+    with atomic_path(gdir.get_filepath("glaunti_skill", filesuffix=f"_{variant}"), suffix=".json") as tmp, \
             open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     return result

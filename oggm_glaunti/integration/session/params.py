@@ -137,6 +137,13 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
         'GlaUnTI surface mass balance (annual, winter, summer, optionally daily; m w.e.) and '
         'the corrector fields on the GlaUnTI model grid, per hydrological year, written by '
         'oggm_glaunti.'),
+    'glaunti_skill': (
+        'glaunti_skill.json',
+        'Cross-validated skill of the GlaUnTI calibration on the glacier\'s WGMS series, next to '
+        "OGGM's MonthlyTIModel (glaunti_skill; suffix _<variant>)."),
+    'glaunti_skill_figure': (
+        'glaunti_skill.png',
+        'Figure of glaunti_skill: held-out balances modelled against observed, profile against WGMS.'),
     'glaunti_weights': (
         'glaunti_weights.npz',
         'GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format).'),
