@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--working-dir", default=None)
     parser.add_argument("--variants", default="ACD")
     parser.add_argument("--skip-ti-skill", action="store_true")
+    parser.add_argument("--only-profiles", action="store_true", help="skip the split-sample part")
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_model_grid, hintereisferner_gdir,
@@ -82,6 +83,7 @@ def main() -> None:
 
     # 1. split-sample
     runs = [(v, None) for v in args.variants] + ([] if args.skip_ti_skill else [("A", ["ti"])])
+    runs = [] if args.only_profiles else runs
     for variant, parameters in runs:
         name = variant + ("-ti" if parameters else "")
         t = time.time()

@@ -107,7 +107,7 @@ def test_no_convergence_and_implausible_fits_write_nothing(gdir_copy):
     from oggm import cfg
 
     with refused(RuntimeError, "did not converge", "max_steps", "nothing was written", folders=[gdir_copy.dir]):
-        glaunti_calibrate(gdir_copy, variant="A", max_steps=1)
+        glaunti_calibrate(gdir_copy, variant="A", parameters=["ti"], max_steps=1)
     previous = cfg.PARAMS.get("glaunti_calib_max_abs_temp_bias", 5.0)
     cfg.PARAMS["glaunti_calib_max_abs_temp_bias"] = 1e-4
     try:
