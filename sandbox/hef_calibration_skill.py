@@ -111,7 +111,7 @@ def main() -> None:
             z, m, o, rmse_all, rmse_mean = profiles(gdir, run, ("temp_bias",), np.zeros(1, np.float32), published)
             rows[f"{label} (uncalibrated)"] = (m, rmse_all, rmse_mean)
         fit, (objective, theta) = fit_calibration(gdir, variant=variant, parameters=parameters,
-                                                  ref_years=CALIBRATION_YEARS)
+                                                  ref_years=CALIBRATION_YEARS, max_steps=150)
         z, m, o, rmse_all, rmse_mean = profiles(gdir, run, fit.parameters, theta, objective.model, fit.fitted.prcp_fac)
         key = label if parameters else f"{label} (calibrated temp_bias {fit.fitted.temp_bias:+.2f})"
         rows[key] = (m, rmse_all, rmse_mean)

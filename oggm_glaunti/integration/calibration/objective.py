@@ -45,7 +45,7 @@ MEAN_HELD = 0.0005
 SEASON_KINDS = ("annual", "winter", "summer")
 
 #: The optimiser (:meth:`Objective.minimise`) runs in Python on the loss, gradient and
-#: Jacobian of one compiled function, :func:`_evaluate`.
+#: Jacobian of one compiled function, ``_evaluate``.
 MAX_HALVINGS = 12  # damping increases tried per step
 
 
@@ -465,7 +465,7 @@ class Objective:
         variant's own values), with the held mean as a constraint of each (linearised)
         step: Gauss-Newton steps, damped towards scaled gradient steps while they fail,
         each shortened to move no parameter by more than its trust length
-        (:func:`_max_step`); a step to a non-finite loss counts as failed. A step is taken
+        (``_max_step``); a step to a non-finite loss counts as failed. A step is taken
         when it lowers the loss (the mean's pseudo-observation included). Stops when the
         undamped step would lower the loss by less than ``tolerance`` (the mean held), or
         no damping finds a decrease.
@@ -502,7 +502,7 @@ class Objective:
     def match_mean(self, theta, tolerance: float, max_iterations: int = 8):
         """Newton steps on the held mean until it is matched within ``tolerance`` (m w.e.
         per year): on ``temp_bias`` alone when it is fitted, else the smallest step in the
-        fitted parameters. Returns (theta, |mean misfit|)."""
+        fitted parameters. Returns (theta, absolute mean misfit)."""
         theta = np.asarray(theta, np.float32)
         use = np.zeros(theta.shape, bool)
         if "temp_bias" in self.spec.parameters:
