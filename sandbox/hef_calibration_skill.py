@@ -102,8 +102,12 @@ def main() -> None:
 
     # 2. profiles, held out: calibrated on 1990-2002, scored on 1964-1989
     rows = {}
-    for variant, parameters, label in [("A", None, "A published"), ("A", ["ti"], "A fine-tuned (ti, profiles)"),
-                                       ("C", None, "C"), ("D", None, "D")]:
+    # the 'ti' fit on WGMS 1990-2002 stops without converging (refused: a Gauss-Newton step still
+    # predicts a decrease of ~1 that no damped step achieves); on 1991-2002 it converges
+    rows_spec = [("A", None, "A published", CALIBRATION_YEARS),
+                 ("A", ["ti"], "A fine-tuned (ti, profiles, WGMS 1991-2002)", (1991, 2002)),
+                 ("C", None, "C", CALIBRATION_YEARS), ("D", None, "D", CALIBRATION_YEARS)]
+    for variant, parameters, label, calibration_years in rows_spec:
         mb = GlaUnTIMassBalance(gdir, variant=variant, temp_bias=0.0, prcp_fac=1.0)
         run = mb.glacier_run
         published = load_variant(variant)
@@ -111,7 +115,7 @@ def main() -> None:
             z, m, o, rmse_all, rmse_mean = profiles(gdir, run, ("temp_bias",), np.zeros(1, np.float32), published)
             rows[f"{label} (uncalibrated)"] = (m, rmse_all, rmse_mean)
         fit, (objective, theta) = fit_calibration(gdir, variant=variant, parameters=parameters,
-                                                  ref_years=CALIBRATION_YEARS, max_steps=150)
+                                                  ref_years=calibration_years, max_steps=150)
         z, m, o, rmse_all, rmse_mean = profiles(gdir, run, fit.parameters, theta, objective.model, fit.fitted.prcp_fac)
         key = label if parameters else f"{label} (calibrated temp_bias {fit.fitted.temp_bias:+.2f})"
         rows[key] = (m, rmse_all, rmse_mean)
