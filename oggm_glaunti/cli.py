@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=run_demo_command)
     from .training.commands import register as register_training; register_training(sub)  # noqa: E702
+    from .integration.calibration.skill_command import register as register_skill; register_skill(sub)  # noqa: E702
     return parser
 
 

@@ -56,9 +56,14 @@ def format_table(rows: dict[str, dict[str, float]], first_header: str = "", digi
 
 
 def json_safe(value):
-    """``value`` with every non-finite float (nested in dicts) as None, for standard JSON."""
+    """``value`` with every non-finite float (nested in dicts and lists) as None and NumPy
+    values as Python ones, for standard JSON."""
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # NumPy scalars and arrays
+        return json_safe(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

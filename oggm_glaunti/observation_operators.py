@@ -12,6 +12,11 @@ Conventions
   the window. This is how the published code scores a glacier (GLAUNTI_DATASET.md).
   A window ``begin..end`` over the model's weighted daily steps is therefore the sum of
   every step whose date lies in ``[begin, end]``.
+- **Elevation-band profiles**: bands of width ``dz`` on the model grid, edges at
+  multiples of ``dz``; a band's value is the plain mean over the grid cells whose centre
+  elevation lies in ``[lower, upper)`` and which have more than half of their area on the
+  glacier (outline fraction > 0.5). An observed profile (values at altitudes, e.g. the
+  WGMS band centres) is put on the same bands as the mean of its values inside each band.
 - **Seasons**: winter ends and summer begins on the first day of ``winter_end_month``
   (5, May, in the north); the southern hemisphere shifts every month by 6.
 """
@@ -85,3 +90,45 @@ def window_sum(series: np.ndarray, first_date: np.datetime64, begin, end) -> np.
     if not 0 <= b <= e < len(series):
         raise ValueError(f"window {begin}..{end} is not inside the series ({first} + {len(series)} days)")
     return np.asarray(series[b:e + 1]).sum(0)
+
+
+#: Cells with more than this fraction of their area on the glacier make up the bands.
+BAND_MIN_OUTLINE_FRACTION = 0.5
+
+
+def band_edges(elevation: np.ndarray, outline: np.ndarray, dz: float) -> np.ndarray:
+    """Edges (B + 1,) of the ``dz`` bands, at multiples of ``dz``, spanning the glacier
+    cells of a grid (see the module docstring)."""
+    z = np.asarray(elevation, np.float64)[np.asarray(outline) > BAND_MIN_OUTLINE_FRACTION]
+    if z.size == 0:
+        raise ValueError("the grid has no cell with more than half of its area on the glacier")
+    lower, upper = np.floor(z.min() / dz) * dz, (np.floor(z.max() / dz) + 1) * dz
+    return np.arange(lower, upper + dz / 2, dz)
+
+
+def band_weights(elevation: np.ndarray, outline: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``(B, H, W)`` weights: band ``b``'s glacier cells, each ``1 / count`` (zero for a
+    band without cells), so that ``einsum('bhw,hw->b', weights, field)`` is the band mean."""
+    z = np.asarray(elevation, np.float64)
+    glacier = np.asarray(outline) > BAND_MIN_OUTLINE_FRACTION
+    edges = np.asarray(edges, np.float64)
+    inside = (z[None] >= edges[:-1, None, None]) & (z[None] < edges[1:, None, None]) & glacier[None]
+    count = inside.sum((1, 2), keepdims=True)
+    return np.where(count > 0, inside / np.maximum(count, 1), 0.0)
+
+
+def profile_on_bands(altitudes: np.ndarray, values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Observed profiles ``(..., n_altitudes)`` as band means ``(..., B)`` over the bands of
+    ``edges`` (NaN where a band holds no finite value)."""
+    altitudes = np.asarray(altitudes, np.float64)
+    values = np.asarray(values, np.float64)
+    out = np.full(values.shape[:-1] + (len(edges) - 1,), np.nan)
+    band = np.searchsorted(edges, altitudes, side="right") - 1
+    for b in range(len(edges) - 1):
+        cols = values[..., band == b]
+        if cols.shape[-1]:
+            finite = np.isfinite(cols)
+            total = np.where(finite, cols, 0.0).sum(-1)
+            n = finite.sum(-1)
+            out[..., b] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    return out

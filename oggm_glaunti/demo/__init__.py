@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 #: Names of the progress steps (see :func:`~.workflow.run_demo_workflow`), for the bar's length.
-N_STEPS = 7
+N_STEPS = 8
 
 
 def run_demo(output: str | Path, variant: str = "D", working_dir: str | Path | None = None,
@@ -63,6 +63,8 @@ def run_demo(output: str | Path, variant: str = "D", working_dir: str | Path | N
         for path in [run.gridded_file, *run.projection_files.values()]:
             shutil.copy2(path, out / path.name)
         figures = draw_all(run, out)
+        if run.skill.get("figure"):
+            figures.append(Path(shutil.copy2(Path(run.gdir.dir) / run.skill["figure"], out / "skill.png")))
         report = write_report(run, out, figures, (time.perf_counter() - started) / 60)
         bar.update(1)
     finally:

@@ -41,6 +41,41 @@ def projection_summary(run: DemoRun) -> dict[str, dict[str, float]]:
     return out
 
 
+def calibration_text(calibration: dict) -> str:
+    """What the calibration fitted, why, with what uncertainty, and its warnings."""
+    sd = calibration.get("uncertainty", {})
+    fitted = ", ".join(calibration.get("calibrated_parameters", []))
+    lines = [f"Fitted: {fitted} ({calibration.get('status', '?')}, {calibration.get('steps', '?')} steps); "
+             f"temp_bias = {calibration['temp_bias']:+.2f} ± {sd.get('temp_bias_sd', float('nan')):.2f} °C "
+             f"(± {sd.get('temp_bias_sd_scaled', float('nan')):.2f} scaled by the misfit), "
+             f"prcp_fac = {calibration['prcp_fac']:.2f}."]
+    lines += [f"- {name}: {why}" for name, why in calibration.get("why", {}).items()]
+    mean = calibration.get("matched_mean")
+    if mean:
+        lines.append(f"- reference-period mean ({mean['kind']}) matched to {mean['misfit_m_we'] * 1000:.2f} mm w.e./yr")
+    lines += [f"- warning: {w}" for w in calibration.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def skill_table(skill: dict) -> str:
+    """The split-sample scores (m w.e.) as a Markdown table."""
+    if not skill:
+        return ""
+    split = next(iter(skill["splits"]))
+    data = skill["splits"][split]
+    held = "; ".join(f"{f['held_out'][0]}-{f['held_out'][-1]}" for f in data["folds"])
+    rows = [f"Blocked split-sample: each half of {skill['wgms_years'][0]}-{skill['wgms_years'][1]} held out once "
+            f"({held}), the models calibrated on the other half. Held-out scores, m w.e.:", "",
+            "| model | annual RMSE | annual bias | annual r | profile RMSE |", "|---|---|---|---|---|"]
+    for name in ("calibrated", "uncalibrated", "MonthlyTIModel"):
+        row = data["held_out_scores"].get(name, {})
+        a, p = row.get("annual", {}), row.get("profile", {})
+        label = f"GlaUnTI {skill['variant']} {name}" if name != "MonthlyTIModel" else name
+        rows.append(f"| {label} | {a.get('rmse', float('nan')):.3f} | {a.get('bias', float('nan')):+.3f} | "
+                    f"{a.get('r', float('nan')):.2f} | {p.get('rmse', float('nan')):.2f} |")
+    return "\n".join(rows)
+
+
 def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -> Path:
     """Write ``report.md`` and ``results.json`` in ``out``; returns the report's path."""
     scores = comparison(run)
@@ -50,6 +85,7 @@ def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -
         "projection_years": PROJECTION_YEARS, "units": "mm w.e. per year",
         "calibration": {k: v for k, v in run.calibration.items() if isinstance(v, (int, float, str))},
         "comparison": scores, "projection": projections,
+        "calibration_details": run.calibration, "skill": run.skill,
     }), indent=2))
     seasonal_note = ""
     if all(scores[f"{GLAUNTI}, {s}"]["n"] == 0 for s in ("winter", "summer")):
@@ -72,6 +108,14 @@ calibrated on the same WGMS series. Units: mm w.e. per year (bias = modelled - o
 
 {format_table(scores, "model, season", digits=2)}
 {seasonal_note}
+## Calibration
+
+{calibration_text(run.calibration)}
+
+## Skill on held-out years
+
+{skill_table(run.skill)}
+
 ## Projection {PROJECTION_YEARS[0]}-{PROJECTION_YEARS[1]} (CMIP5 CCSM4 RCP2.6, OGGM dynamics)
 
 | model | volume start (km³) | volume end (km³) | change | area start (km²) | area end (km²) |
@@ -82,10 +126,10 @@ calibrated on the same WGMS series. Units: mm w.e. per year (bias = modelled - o
 
 {figure_lines}
 
-The MB-elevation figure shows where the models depart from the WGMS profiles. With the
-published weights GlaUnTI's corrector flattens the balance on the lowest part of the tongue;
-the calibrated temperature bias compensates glacier-wide (see the documentation's
-Limitations page).
+The MB-elevation figure and the skill figure's profile panel show where the models depart
+from the WGMS profiles: GlaUnTI's balance gradient on the tongue is too shallow, and the
+calibrated temperature bias, which matches the glacier-wide mean, cannot fix it (see the
+documentation's Limitations page).
 
 Files: `glaunti_gridded_smb.nc` (SMB and corrections on the GlaUnTI grid),
 `model_diagnostics_*.nc` (the projections), `specific_mb.csv` (the yearly comparison),

@@ -2,7 +2,8 @@
 
 Each step is an ordinary OGGM call (the demo is also a worked example): build the glacier
 from OGGM's demo files, add daily climate and the GlaUnTI grid, calibrate, compare the
-two models with the WGMS series, project both with a CMIP5 scenario.
+two models with the WGMS series, cross-validate both (split-sample), project both with a
+CMIP5 scenario.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class DemoRun:
     calibration: dict
     specific_mb: pd.DataFrame  # year x {observed, GlaUnTI, MonthlyTIModel} [+ seasonal], mm w.e.
     profiles: dict = field(default_factory=dict)  # label -> (heights m, mb mm w.e. per yr)
+    skill: dict = field(default_factory=dict)  # glaunti_skill's result (split-sample)
     projection_files: dict = field(default_factory=dict)  # label -> model_diagnostics path
     gridded_file: Path | None = None
 
@@ -131,6 +133,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
 
     from ..integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
                                hintereisferner_gdir, process_daily_from_gcm, process_daily_from_monthly)
+    from ..integration.calibration.skill import glaunti_skill
     from ..integration.output.gridded_output import glaunti_gridded_smb
 
     step("Hintereisferner from OGGM's demo files: flowlines, MonthlyTIModel calibration, inversion")
@@ -142,6 +145,9 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
 
     step(f"calibrating GlaUnTI {variant} on the WGMS series {HISTORICAL_YEARS[0]}-{HISTORICAL_YEARS[1]}")
     calibration = glaunti_calibrate(gdir, variant=variant, ref_years=HISTORICAL_YEARS)
+
+    step(f"split-sample skill: GlaUnTI {variant} and MonthlyTIModel calibrated on one half, scored on the other")
+    skill = glaunti_skill(gdir, variant=variant, ref_years=HISTORICAL_YEARS)
 
     step("historical specific MB of both models against WGMS")
     models = {GLAUNTI: GlaUnTIMassBalance(gdir, variant=variant), MONTHLY_TI: MonthlyTIModel(gdir)}
@@ -163,5 +169,5 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
                                     mb_model_class=mb_class, output_filesuffix=suffix)
         projection_files[label] = Path(gdir.get_filepath("model_diagnostics", filesuffix=suffix))
     return DemoRun(gdir=gdir, variant=variant, calibration=calibration, specific_mb=specific_mb,
-                   profiles=profiles, projection_files=projection_files,
+                   profiles=profiles, skill=skill, projection_files=projection_files,
                    gridded_file=Path(gdir.get_filepath("glaunti_gridded_smb")))

@@ -28,6 +28,8 @@ _LAZY = {
     'register_settings': 'session.params',
     'GlaUnTIMassBalance': 'run.massbalance',
     'glaunti_calibrate': 'calibration.task',
+    'glaunti_mb_calibration_from_scalar_mb': 'calibration.oggm_tasks',
+    'glaunti_skill': 'calibration.skill',
     'glaunti_export_glacier': 'output.dataset_export',
     'export_glaunti_dataset': 'output.dataset_export',
 }

@@ -10,7 +10,7 @@ loss is their mean over glaciers. Adam (lr 1e-2, global gradient norm clipped at
 paper's fine-tuning) takes ``steps`` steps; the step with the lowest loss is kept.
 
 The result is a variant A model in this package's weights format. With ``write_to_gdirs``
-every glacier directory also gets it as ``glaunti_weights_A.npz`` with a
+every glacier directory also gets it as ``glaunti_weights_A_<hash>.npz`` with a
 ``mb_calib_glaunti_A.json`` naming it, so ``GlaUnTIMassBalance(gdir, variant='A')`` uses the
 regional parameters by default.
 """
@@ -30,7 +30,7 @@ import optax
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_path
-from ..integration.calibration.task import DEFAULT_WEIGHTS, calibration_data, write_calibration
+from ..integration.calibration.task import calibration_data, write_calibration
 from ..integration.calibration.objective import Objective, apply_parameters, initial_theta
 from ..integration.run.massbalance import GlaUnTIMassBalance, load_variant
 from ..weights import save_model
@@ -80,7 +80,7 @@ def calibrate_regional(
     use_wgms: bool = True,
     ref_years: Optional[tuple[int, int]] = None,
     geodetic=None,
-    weights: Optional[dict] = None,
+    sigmas: Optional[dict] = None,
     start_weights: Optional[str | os.PathLike] = None,
     output: Optional[str | os.PathLike] = None,
     write_to_gdirs: bool = True,
@@ -96,7 +96,7 @@ def calibrate_regional(
         glaciers with daily climate and model grid; those without observations inside the
         daily climate's years are skipped (logged, listed in the result).
     steps, lr, clip : Adam steps, learning rate and global gradient-norm clip.
-    use_wgms, ref_years, geodetic, weights :
+    use_wgms, ref_years, geodetic, sigmas :
         the data of each glacier, as in
         :func:`~oggm_glaunti.integration.calibration.task.glaunti_calibrate` (``geodetic`` is
         applied to every glacier: ``'oggm'`` reads each glacier's own value).
@@ -123,7 +123,6 @@ def calibrate_regional(
     """
     if steps < 1 or not lr > 0 or not clip > 0:
         raise ValueError(f"need steps >= 1, lr > 0 and clip > 0; got steps={steps}, lr={lr}, clip={clip}")
-    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     start = load_variant("A", start_weights)
     objectives, skipped = {}, {}
     for gdir in tqdm(gdirs, desc="regional data", disable=not progress, leave=False):
@@ -135,7 +134,7 @@ def calibrate_regional(
             skipped[gdir.rgi_id] = str(exc)
             log.warning("regional calibration: %s skipped (%s)", gdir.rgi_id, exc)
             continue
-        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(mb.glacier_run, obs, years, PARAMETERS, weights,
+        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(mb.glacier_run, obs, years, PARAMETERS, sigmas,
                                                                      hemisphere=gdir.hemisphere))
     if not objectives:
         raise ValueError("regional calibration: none of the glacier directories has observations "

@@ -62,6 +62,23 @@ CASES = {
         t, f"1995-10-01,1996-09-30,{_inside(g)},-1200\n")), ValueError, ["m w.e.", "divide by 1000"]),
     "stakes_nan_balance": (lambda g, t: dict(variant="A", use_wgms=False, stakes_csv=_stakes(
         t, f"1995-10-01,1996-09-30,{_inside(g)},\n")), ValueError, ["must be finite"]),
+    "geodetic_partly_outside_climate": (lambda g, t: dict(variant="A", use_wgms=False,
+                                                          geodetic=(1995, 2010, -500.)),
+                                        ValueError, ["not covered by the daily climate", "2002-2008"]),
+    "geodetic_bad_uncertainty": (lambda g, t: dict(variant="A", use_wgms=False,
+                                                   geodetic=(1995, 2000, -500., -10.)),
+                                 ValueError, ["geodetic uncertainty", "positive"]),
+    "prcp_fac_with_too_few_seasonal_years": (lambda g, t: dict(variant="A", parameters=["temp_bias", "prcp_fac"]),
+                                             ValueError, ["too few data to fit prcp_fac", "0 hydrological year",
+                                                          "glaunti_calib_min_seasonal_years"]),
+    "ti_with_one_value": (lambda g, t: dict(variant="A", parameters=["ti"], use_wgms=False, use_profiles=False,
+                                            geodetic=(1995, 2000, -500.)),
+                          ValueError, ["too few data for the requested parameters", "1 observation"]),
+    "sigma_unknown_kind": (lambda g, t: dict(variant="A", sigmas={"annuals": 0.2}), ValueError,
+                           ["unknown data kind", "annuals"]),
+    "sigma_negative": (lambda g, t: dict(variant="A", sigmas={"annual": -0.2}), ValueError,
+                       ["sigmas['annual']", "positive uncertainty"]),
+    "prcp_fac_zero": (lambda g, t: dict(variant="A", prcp_fac=0.0), ValueError, ["prcp_fac must be a positive"]),
 }
 
 
@@ -71,3 +88,31 @@ def test_bad_calibration_input(light_gdir, tmp_path, case):
     kwargs = arguments(light_gdir, tmp_path)
     with refused(error, *words, folders=[light_gdir.dir, tmp_path]):
         glaunti_calibrate(light_gdir, **kwargs)
+
+
+def test_profile_outside_the_grid_is_refused(light_gdir, monkeypatch):
+    import pandas as pd
+
+    from oggm_glaunti.integration.calibration.observations import Observations, from_wgms_profiles
+    from oggm_glaunti.integration.grid.glacier_data import read_model_grid
+
+    profile = pd.DataFrame({5025.0: [-1000.0], 5075.0: [-500.0]}, index=[1995])
+    monkeypatch.setattr(light_gdir, "get_ref_mb_profile", lambda *a, **k: profile)
+    with refused(ValueError, "outside the model grid's glacier elevations", "5025-5075", folders=[light_gdir.dir]):
+        from_wgms_profiles(light_gdir, Observations(), read_model_grid(light_gdir))
+
+
+def test_no_convergence_and_implausible_fits_write_nothing(gdir_copy):
+    """A fit that stops early, or lands outside the plausible ranges, is refused."""
+    from oggm import cfg
+
+    with refused(RuntimeError, "did not converge", "max_steps", "nothing was written", folders=[gdir_copy.dir]):
+        glaunti_calibrate(gdir_copy, variant="A", parameters=["ti"], max_steps=1)
+    previous = cfg.PARAMS.get("glaunti_calib_max_abs_temp_bias", 5.0)
+    cfg.PARAMS["glaunti_calib_max_abs_temp_bias"] = 1e-4
+    try:
+        with refused(RuntimeError, "implausible calibration", "glaunti_calib_max_abs_temp_bias",
+                     folders=[gdir_copy.dir]):
+            glaunti_calibrate(gdir_copy, variant="A")
+    finally:
+        cfg.PARAMS["glaunti_calib_max_abs_temp_bias"] = previous

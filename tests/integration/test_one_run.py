@@ -19,7 +19,6 @@ def test_mb_model_calibration_and_gridded_output_agree(hef_daily):
     import jax.numpy as jnp
 
     from oggm_glaunti.integration import GlaUnTIMassBalance
-    from oggm_glaunti.integration.calibration.task import DEFAULT_WEIGHTS
     from oggm_glaunti.integration.calibration.objective import Objective
     from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
     from oggm_glaunti.integration.calibration.observations import Observations
@@ -53,7 +52,7 @@ def test_mb_model_calibration_and_gridded_output_agree(hef_daily):
 
     # the calibration's simulation == the same run, read through the observation windows
     obs = Observations(annual={y: 0.0 for y in YEARS}, winter={1980: 0.0}, summer={1980: 0.0})
-    objective = Objective(run, obs, list(YEARS), ("temp_bias", "prcp_fac"), DEFAULT_WEIGHTS)
+    objective = Objective(run, obs, list(YEARS), ("temp_bias", "prcp_fac"))
     theta = jnp.zeros(2, jnp.float32)
     simulated = objective.simulated(theta)
     middle = simulated[1980]  # its windows lie inside the gridded file's dates

@@ -9,11 +9,14 @@ converted to m w.e.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 #: Largest plausible glacier-wide geodetic balance, mm w.e. per year.
 MAX_ABS_GEODETIC_MM = 10000.
@@ -28,6 +31,8 @@ class Observations:
     annual, winter, summer : {hydro_year: glacier-wide balance}.
     geodetic : (first hydro year, last hydro year, mean annual balance) or None.
     stakes : DataFrame with columns date0, date1, row, col, balance (m w.e.).
+    geodetic_sigma : uncertainty of the geodetic mean (m w.e. per year), if known.
+    profiles : elevation-band profiles on the model grid's bands, or None.
     """
 
     annual: dict = field(default_factory=dict)
@@ -36,6 +41,27 @@ class Observations:
     geodetic: tuple | None = None
     stakes: pd.DataFrame | None = None
     sources: list = field(default_factory=list)
+    geodetic_sigma: float | None = None
+    profiles: "Profiles | None" = None
+
+    def kinds(self) -> list[str]:
+        """The data kinds present."""
+        out = [k for k in ("annual", "winter", "summer") if getattr(self, k)]
+        if self.geodetic is not None:
+            out.append("geodetic")
+        if self.stakes is not None and len(self.stakes):
+            out.append("stakes")
+        if self.profiles is not None and self.profiles.values:
+            out.append("profile")
+        return out
+
+    def seasonal_years(self) -> set[int]:
+        """Hydrological years with a winter or summer balance or a stake record: what can
+        separate the precipitation factor from the temperature bias."""
+        years = set(self.winter) | set(self.summer)
+        if self.stakes is not None and len(self.stakes):
+            years |= set(self.stakes["hydro_year"].astype(int))
+        return years
 
     def years(self) -> set[int]:
         years = set(self.annual) | set(self.winter) | set(self.summer)
@@ -43,11 +69,68 @@ class Observations:
             years |= set(range(self.geodetic[0], self.geodetic[1] + 1))
         if self.stakes is not None and len(self.stakes):
             years |= set(self.stakes["hydro_year"].astype(int))
+        if self.profiles is not None:
+            years |= set(self.profiles.values)
         return years
 
     def count(self) -> int:
         n = len(self.annual) + len(self.winter) + len(self.summer) + (self.geodetic is not None)
+        n += 0 if self.profiles is None else sum(int(np.isfinite(v).sum()) for v in self.profiles.values.values())
         return n + (0 if self.stakes is None else len(self.stakes))
+
+    def keep_wgms_years(self, wgms_years) -> None:
+        """Keep the WGMS balances and profiles of these WGMS years only (hydrological year
+        label + 1)."""
+        keep = {int(y) - 1 for y in wgms_years}
+        for kind in ("annual", "winter", "summer"):
+            series = getattr(self, kind)
+            for y in [y for y in series if y not in keep]:
+                del series[y]
+        if self.profiles is not None:
+            self.profiles.values = {y: v for y, v in self.profiles.values.items() if y in keep}
+
+    def keep_covered(self, covered: set[int], first_day, last_day, rgi_id: str = "") -> list[str]:
+        """Drop what the simulated years do not fully cover, and say so.
+
+        ``covered``: the hydrological years the daily climate runs in full; ``first_day``,
+        ``last_day``: their first and last dates. Glacier-wide values and profiles of other
+        years and stake records outside the days are dropped (logged, and returned as
+        notes); a geodetic mean is a mean over its whole period and is refused.
+        """
+        notes = []
+        for kind in ("annual", "winter", "summer"):
+            series = getattr(self, kind)
+            outside = sorted(y for y in series if y not in covered)
+            for y in outside:
+                del series[y]
+            if outside:
+                notes.append(f"{len(outside)} WGMS {kind} value(s) outside the daily climate dropped "
+                             f"(hydrological years {outside[0]}-{outside[-1]})")
+        if self.profiles is not None:
+            outside = sorted(y for y in self.profiles.values if y not in covered)
+            for y in outside:
+                del self.profiles.values[y]
+            if outside:
+                notes.append(f"{len(outside)} WGMS profile(s) outside the daily climate dropped")
+        if self.geodetic is not None:
+            y0, y1, _ = self.geodetic
+            missing = [y for y in range(y0, y1 + 1) if y not in covered]
+            if missing:
+                raise ValueError(
+                    f"{rgi_id}: the geodetic period (hydrological years {y0}-{y1}) is not covered by the "
+                    f"daily climate (missing {missing[0]}-{missing[-1]}): its mean would be fitted on part "
+                    "of the period. Extend the daily climate or give a geodetic mean over covered years")
+        if self.stakes is not None and len(self.stakes):
+            d0 = self.stakes["date0"].values.astype("datetime64[D]")
+            d1 = self.stakes["date1"].values.astype("datetime64[D]")
+            inside = (d0 >= np.datetime64(first_day, "D")) & (d1 <= np.datetime64(last_day, "D"))
+            if not inside.all():
+                notes.append(f"{int((~inside).sum())} stake record(s) not inside the daily climate "
+                             f"({first_day}..{last_day}) dropped")
+                self.stakes = self.stakes.loc[inside].reset_index(drop=True)
+        for note in notes:
+            log.warning("%s: %s", rgi_id, note)
+        return notes
 
 
 def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> bool:
@@ -83,11 +166,16 @@ def from_geodetic(gdir, obs: Observations, geodetic) -> None:
 
         df = utils.get_geodetic_mb_dataframe().loc[gdir.rgi_id]
         df = df.loc[df["period"] == "2000-01-01_2020-01-01"]
-        geodetic = (2000, 2020, float(df["dmdtda"].iloc[0]) * 1000.0)
+        geodetic = (2000, 2020, float(df["dmdtda"].iloc[0]) * 1000.0, float(df["err_dmdtda"].iloc[0]) * 1000.0)
     try:
-        y0, y1, value = (float(v) for v in geodetic)
+        y0, y1, value, *sigma = (float(v) for v in geodetic)
+        if len(sigma) > 1:
+            raise ValueError
     except (TypeError, ValueError):
-        raise ValueError(f"geodetic must be (y0, y1, mm w.e./yr) or 'oggm'; got {geodetic!r}") from None
+        raise ValueError(f"geodetic must be (y0, y1, mm w.e./yr[, uncertainty mm w.e./yr]) or 'oggm'; "
+                         f"got {geodetic!r}") from None
+    if sigma and not 0 < sigma[0] <= MAX_ABS_GEODETIC_MM:
+        raise ValueError(f"geodetic uncertainty {sigma[0]:g} mm w.e./yr must be positive and finite")
     if not y1 > y0:
         raise ValueError(f"geodetic period must have y1 > y0; got {y0:g}, {y1:g}")
     if not abs(value) <= MAX_ABS_GEODETIC_MM:
@@ -95,6 +183,7 @@ def from_geodetic(gdir, obs: Observations, geodetic) -> None:
                          f"+-{MAX_ABS_GEODETIC_MM:g}: give it in mm w.e. per year (m w.e. x 1000)")
     y0, y1 = int(y0), int(y1)
     obs.geodetic = (int(y0) - 1, int(y1) - 2, float(value) / 1000.0)
+    obs.geodetic_sigma = sigma[0] / 1000.0 if sigma else None
     obs.sources.append(f"geodetic {y0}-{y1}")
 
 
@@ -135,3 +224,50 @@ def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
     df["hydro_year"] = np.where(begin_month >= start_month, begin_year, begin_year - 1)
     obs.stakes = df[["date0", "date1", "row", "col", "balance", "hydro_year"]].reset_index(drop=True)
     obs.sources.append(f"stakes ({len(df)} records, {os.path.basename(path)})")
+
+
+@dataclass
+class Profiles:
+    """Observed elevation-band profiles on the model grid's bands: ``band_edges`` (B + 1,)
+    m a.s.l.; ``values`` {hydro_year: (B,) m w.e., NaN where not observed}."""
+
+    band_edges: np.ndarray
+    values: dict = field(default_factory=dict)
+
+
+def from_wgms_profiles(gdir, obs: Observations, grid, ref_years: tuple[int, int] | None = None,
+                       dz: float = 100.0) -> None:
+    """Add the glacier's WGMS mass-balance profiles (``gdir.get_ref_mb_profile()``) as
+    ``dz`` band means on the model grid's bands (see
+    :mod:`oggm_glaunti.observation_operators`). WGMS altitudes outside the grid's glacier
+    bands are dropped with a warning; none inside is an error.
+    """
+    from ...observation_operators import band_edges, band_weights, profile_on_bands
+
+    try:
+        df = gdir.get_ref_mb_profile()
+    except (RuntimeError, FileNotFoundError, KeyError) as exc:
+        raise ValueError(f"{gdir.rgi_id}: no WGMS mass-balance profile ({exc}); use_profiles needs one of "
+                         "OGGM's WGMS reference glaciers with profiles") from None
+    if ref_years is not None:
+        df = df.loc[ref_years[0]:ref_years[1]]
+    df = df.dropna(how="all")
+    if df.empty:
+        raise ValueError(f"{gdir.rgi_id}: no WGMS mass-balance profile in the years {ref_years}")
+    edges = band_edges(grid.elevation, grid.outline, dz)
+    altitudes = df.columns.to_numpy(float)
+    outside = (altitudes < edges[0]) | (altitudes >= edges[-1])
+    if outside.all():
+        raise ValueError(f"{gdir.rgi_id}: the WGMS profile's altitudes ({altitudes.min():.0f}-{altitudes.max():.0f} m) "
+                         f"lie outside the model grid's glacier elevations ({edges[0]:.0f}-{edges[-1]:.0f} m): "
+                         "check the DEM and outline of the glacier directory")
+    if outside.any():
+        log.warning("%s: %d WGMS profile altitude(s) outside the model grid's glacier elevations "
+                    "(%.0f-%.0f m) not used: %s", gdir.rgi_id, int(outside.sum()), edges[0], edges[-1],
+                    altitudes[outside].tolist())
+    has_cells = band_weights(grid.elevation, grid.outline, edges).sum((1, 2)) > 0
+    bands = profile_on_bands(altitudes, df.to_numpy(float) / 1000.0, edges)
+    bands[:, ~has_cells] = np.nan
+    profiles = Profiles(edges, {int(y) - 1: row for y, row in zip(df.index, bands) if np.isfinite(row).any()})
+    obs.profiles = profiles
+    obs.sources.append(f"WGMS profiles ({len(profiles.values)} years, {dz:g} m bands)")

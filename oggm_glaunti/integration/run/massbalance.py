@@ -110,6 +110,23 @@ def _calibrated(gdir, variant: str) -> dict:
     return {}
 
 
+def fitted_weights_path(gdir, calib: dict) -> str:
+    """The weights file a calibration names, checked against the SHA-256 written with it
+    (a pair from two different calibrations is refused, never silently combined)."""
+    path = os.path.join(gdir.dir, calib["weights_file"])
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{gdir.rgi_id}: the calibration names the weights file {calib['weights_file']}, "
+                                "which is missing: run glaunti_calibrate again")
+    expected = calib.get("weights_sha256")
+    if expected is not None:
+        from ...weights.registry import sha256_of
+
+        if sha256_of(path) != expected:
+            raise ValueError(f"{gdir.rgi_id}: {calib['weights_file']} is not the weights file its calibration "
+                             "was written with (an interrupted calibration?): run glaunti_calibrate again")
+    return path
+
+
 class GlaUnTIMassBalance(MassBalanceModel):
     """GlaUnTI (variants A-D) on OGGM flowlines, from daily climate.
 
@@ -154,7 +171,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
         self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
         if weights is None and calib.get("weights_file"):  # TI parameters fitted to this glacier
-            weights = os.path.join(gdir.dir, calib["weights_file"])
+            weights = fitted_weights_path(gdir, calib)
         self.weights_file = None if weights is None else os.fspath(weights)
         model = load_variant(self.variant, weights)
         default_melt_f = ddf_snow_log_to_melt_f(model.ti.ddf_snow_log) if hasattr(model, "ti") else np.nan

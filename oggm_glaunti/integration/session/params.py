@@ -83,6 +83,40 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
         True, "Keep JAX's compiled code in <working_dir>/glaunti_jax_cache, so that pool "
               'workers and later runs load it instead of compiling again (see '
               'oggm_glaunti.integration.session.compilation_cache).'),
+    # --- calibration (calibration/task.py, calibration/objective.py) ---
+    'glaunti_calib_sigma_annual': (
+        0.20, 'Uncertainty (m w.e.) of one WGMS glacier-wide annual balance in the '
+              'calibration objective (glaciological method: Zemp et al. 2013 give 0.2-0.4).'),
+    'glaunti_calib_sigma_winter': (
+        0.15, 'Uncertainty (m w.e.) of one WGMS glacier-wide winter balance.'),
+    'glaunti_calib_sigma_summer': (
+        0.20, 'Uncertainty (m w.e.) of one WGMS glacier-wide summer balance.'),
+    'glaunti_calib_sigma_geodetic': (
+        0.10, 'Uncertainty (m w.e. per year) of a user-given geodetic mean when none is given '
+              "with it ('oggm' uses the table's own err_dmdtda)."),
+    'glaunti_calib_sigma_stakes': (
+        0.15, 'Uncertainty (m w.e.) of one stake record, measurement and point-to-cell '
+              'representativeness together.'),
+    'glaunti_calib_sigma_profile': (
+        0.30, 'Uncertainty (m w.e.) of one elevation-band value of a WGMS mass-balance profile '
+              'on the model grid (band interpolation and representativeness).'),
+    'glaunti_calib_mean_tolerance': (
+        0.001, 'The reference-period mean (annual series, else geodetic) is matched to within '
+               'this (m w.e. per year), as OGGM matches its reference mean.'),
+    'glaunti_calib_min_seasonal_years': (
+        5, 'prcp_fac is fitted only when at least this many hydrological years have winter '
+           'balances or stake records (winter or summer); else it stays at its prior (1).'),
+    'glaunti_calib_temp_bias_sd': (
+        3.0, 'Prior standard deviation of temp_bias (degC, prior mean 0).'),
+    'glaunti_calib_log_prcp_fac_sd': (
+        0.5, 'Prior standard deviation of log(prcp_fac) (prior mean 0: prcp_fac 1).'),
+    'glaunti_calib_ti_relative_sd': (
+        0.3, "Prior relative standard deviation of each TI parameter about the variant's "
+             "prior values (parameters=['ti'])."),
+    'glaunti_calib_max_abs_temp_bias': (
+        5.0, 'A fitted |temp_bias| above this (degC) is refused as implausible.'),
+    'glaunti_calib_prcp_fac_range': (
+        [0.2, 5.0], 'A fitted prcp_fac outside this range is refused as implausible.'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }
@@ -103,6 +137,13 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
         'GlaUnTI surface mass balance (annual, winter, summer, optionally daily; m w.e.) and '
         'the corrector fields on the GlaUnTI model grid, per hydrological year, written by '
         'oggm_glaunti.'),
+    'glaunti_skill': (
+        'glaunti_skill.json',
+        'Cross-validated skill of the GlaUnTI calibration on the glacier\'s WGMS series, next to '
+        "OGGM's MonthlyTIModel (glaunti_skill; suffix _<variant>)."),
+    'glaunti_skill_figure': (
+        'glaunti_skill.png',
+        'Figure of glaunti_skill: held-out balances modelled against observed, profile against WGMS.'),
     'glaunti_weights': (
         'glaunti_weights.npz',
         'GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format).'),
