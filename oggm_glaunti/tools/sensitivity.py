@@ -5,6 +5,12 @@ TI parameters are the stored (unconstrained) values of spec section 2: for a ``*
 parameter the gradient is the response to a relative change (d SMB / d ln x). A
 correction field's gradient is a map: the response of the glacier-wide SMB to a change
 of that field in one cell (d1..d3 are log factors, d4 and d5 in degC).
+
+For variants C and D these are the model's gradients as published: the corrector's first
+three inputs (the uncorrected year's SMB and its responses to +0.5 degC and +5 %
+precipitation) carry no gradient, so the corrector's reaction through them is left out;
+its reaction through the monthly climate is in. A finite difference of the whole model
+includes both (on a small synthetic glacier it gave twice the gradient of ``temp_bias``).
 """
 
 from __future__ import annotations
