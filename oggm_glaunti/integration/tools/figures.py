@@ -54,6 +54,7 @@ def offset_figure(result: dict, path) -> str:
     it = np.arange(len(h))
     a.plot(it, [r["temp_offset"] for r in h], "o-", color="C3", label="offset (degC)")
     a.set_xlabel(f"iteration ({result['method']})")
+    a.xaxis.get_major_locator().set_params(integer=True)
     a.set_ylabel("temperature offset (degC)", color="C3")
     a2 = a.twinx()
     a2.plot(it, [r["mean_smb"] for r in h], "s--", color="C0")
@@ -67,6 +68,7 @@ def offset_figure(result: dict, path) -> str:
     b.bar(years + 0.2, result["smb_after_m_we"], 0.4, label=f"with {result['temp_offset']:+.2f} degC")
     b.axhline(0, color="k", lw=0.6)
     b.set_xlabel("hydrological year")
+    b.xaxis.get_major_locator().set_params(integer=True)
     b.set_ylabel("glacier-wide SMB (m w.e.)")
     b.set_title(f"target {result['target_m_we']:+.2f} m w.e./yr over {y0}-{y1}; misfit "
                 f"{result['misfit_m_we']:+.4f}", fontsize=9)
@@ -88,10 +90,10 @@ def attribution_figure(ds: xr.Dataset, path) -> str:
     axes[2].set_ylabel("attribution (m w.e.)")
     axes[2].legend(fontsize=8)
     a = ds.attrs
-    axes[2].set_title(f"SMB {a['smb_m_we']:+.2f} vs baseline {a['baseline_smb_m_we']:+.2f} m w.e.; "
+    axes[2].set_title(f"SMB {a['smb_m_we']:+.2f} vs baseline {a['baseline_smb_m_we']:+.2f} m w.e.\n"
                       f"completeness error {a['completeness_error']:.2%}", fontsize=9)
     fig.suptitle(f"{a['rgi_id']} variant {a['variant']}, hydrological year {a['hydro_year']}: integrated "
-                 f"gradients ({a['steps']} steps), baseline {a['baseline']}", fontsize=9)
+                 f"gradients ({a['steps']} steps)\nbaseline: {a['baseline']}", fontsize=9)
     return _save(fig, path)
 
 
