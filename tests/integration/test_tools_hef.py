@@ -100,3 +100,36 @@ def test_uncertainty_bad_input(hef_daily, kwargs, message):
     with pytest.raises(ValueError, match=message):
         tasks.glaunti_forcing_uncertainty(hef_daily, **{"years": (2000, 2001), "variant": "A", **kwargs},
                                           continue_on_error=False)
+
+
+# --- command line -------------------------------------------------------------------------
+def _working_dir(gdir) -> str:
+    return str(os.path.dirname(os.path.dirname(os.path.dirname(gdir.dir))))
+
+
+def test_cli_tool_writes_file_and_figure(hef_daily, tmp_path, capsys, restore_oggm_cfg):
+    from oggm_glaunti.cli import main
+
+    figure = tmp_path / "sensitivity.png"
+    argv = ["sensitivity", "--working-dir", _working_dir(hef_daily), "--years", "2000", "2000", "--variant", "A",
+            "--figure", str(figure)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "d/d temp_bias" in out and "ddf_snow_log" in out
+    assert figure.stat().st_size > 10_000
+
+
+def test_cli_tool_errors_are_one_line(hef_daily, tmp_path, capsys, restore_oggm_cfg):
+    from oggm_glaunti.cli import main
+
+    wd = _working_dir(hef_daily)
+    assert main(["offset", "--working-dir", wd, "--target-years", "2000", "2000", "--variant", "A",
+                 "--max-iterations", "1", "--figure", str(tmp_path / "o.png")]) == 1
+    err = capsys.readouterr().err
+    assert "oggm-glaunti offset: error:" in err and "Raise max_iterations" in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+    assert main(["uncertainty", "--working-dir", wd, "--years", "2000", "2001", "--sigma-t", "0",
+                 "--figure", str(tmp_path / "u.png")]) == 2
+    assert "sigma_t (degC) must be a finite number > 0" in capsys.readouterr().err
+    assert main(["attribution", "--working-dir", str(tmp_path / "nowhere"), "--year", "2000"]) == 2
+    assert "does not exist" in capsys.readouterr().err
