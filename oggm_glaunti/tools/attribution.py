@@ -20,7 +20,7 @@ import numpy as np
 from .checks import check_count, check_positive
 from .errors import AttributionIncomplete
 
-#: Completeness bound (relative to |f(x) - f(x0)|), and the floor of that denominator
+#: Completeness bound (relative to the absolute change f(x) - f(x0)), and the floor of that denominator
 #: (m w.e.): a year close to its baseline is judged in absolute terms.
 COMPLETENESS_BOUND = 0.02
 ABSOLUTE_FLOOR = 0.01
@@ -29,9 +29,11 @@ ABSOLUTE_FLOOR = 0.01
 class Attribution(NamedTuple):
     """Integrated gradients of one year.
 
+    Attributes
+    ----------
     temperature, precipitation : (n_days, H, W) attributions, m w.e. of glacier-wide SMB.
     value, baseline_value : f(x), f(x0), m w.e.
-    completeness_error : |sum of attributions - (f(x) - f(x0))| / max(|f(x) - f(x0)|, floor).
+    completeness_error : abs(sum of attributions - (f(x) - f(x0))) / max(abs(f(x) - f(x0)), floor).
     steps : the number of gradient evaluations.
     """
 

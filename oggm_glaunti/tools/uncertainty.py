@@ -45,6 +45,8 @@ BLOCK_DAYS = 7
 class Spread(NamedTuple):
     """First-order spread of the cumulative glacier-wide SMB, one value per trajectory year.
 
+    Attributes
+    ----------
     cumulative : (Y,) the unperturbed cumulative SMB, m w.e.
     std, std_temperature, std_precipitation : (Y,) its first-order standard deviation, and
         the parts due to temperature and precipitation noise, m w.e.
@@ -88,9 +90,10 @@ def first_order_spread(year_fn: Callable, inputs, fresh, own, block_of_day, n_bl
 
     Parameters
     ----------
-    year_fn : ``(inputs_k, state, carried, dT_days, dlogP_days) -> (cell SMB of the run (H, W),
-        final state (H, W))``, traceable, with the temperature ``T + dT`` and precipitation
-        ``P exp(dlogP)`` on the run's days (n_days,).
+    year_fn : function
+        ``year_fn(inputs_k, state, carried, dT_days, dlogP_days)`` returning the run's cell
+        SMB (H, W) and final state (H, W), traceable, with the temperature ``T + dT`` and
+        precipitation ``P exp(dlogP)`` on the run's days (n_days,).
     inputs : the runs' inputs, a pytree with a leading run axis (N).
     fresh, own : (N,) bool: the run starts from ``initial_state``; the run is a year of the
         trajectory (not a spin-up).

@@ -1,6 +1,6 @@
 """The ``offset``, ``attribution``, ``uncertainty`` and ``sensitivity`` sub-commands of
-``oggm-glaunti``: each runs its entity task (:mod:`.tasks`) on a glacier directory and
-writes its figure (:mod:`.figures`).
+``oggm-glaunti``: each runs its entity task (:mod:`oggm_glaunti.integration.tools.tasks`) on a glacier directory and
+writes its figure (:mod:`oggm_glaunti.integration.tools.figures`).
 
 The glacier is ``--rgi-id`` in the OGGM working directory ``--working-dir``, which must hold
 its daily climate and model grid; ``--hintereisferner`` builds Hintereisferner there first

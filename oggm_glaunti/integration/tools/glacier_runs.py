@@ -1,6 +1,7 @@
 """The glacier's run, traced for the tools: a stack of the runs that give some hydrological
-years under the glacier run's state rule (:meth:`~..run.glacier_run.GlacierRun.runs_for`),
-and functions that run them through :func:`~..run.glacier_year.run_glacier_year` - the year
+years under the glacier run's state rule
+(:meth:`~oggm_glaunti.integration.run.glacier_run.GlacierRun.runs_for`), and functions that
+run them through :func:`~oggm_glaunti.integration.run.glacier_year.run_glacier_year` - the year
 function of the MB model - with a temperature offset and forcing noise on the
 reference-height series.
 """
@@ -20,10 +21,15 @@ from ..run.glacier_year import Adjustments, run_glacier_year
 
 
 class RunStack(NamedTuple):
-    """The runs giving ``years``: (hydrological year, starts fresh, is the own run of one of
-    ``years``; other runs are spin-up, or years of the segment before ``years``).
+    """The runs giving ``years``, in order.
 
+    Attributes
+    ----------
+    years : the hydrological years asked for.
+    runs : (hydrological year, starts fresh, is a year's own run) of each run.
     reference : (temperature, precipitation, plan, membership), each with a leading run axis.
+    fresh, own : (N,) the run starts fresh; the run is the own run of one of ``years``
+        (the others are spin-up, or earlier years of the segment).
     day_numbers, valid : (N, n_days) each day's number in the daily record, and whether
         the run reads it.
     """

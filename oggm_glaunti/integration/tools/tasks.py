@@ -1,5 +1,5 @@
 """Entity tasks of the differentiable tools; each differentiates through the glacier's one
-run (its :class:`~..run.glacier_run.GlacierRun`, under the adjustments the MB model uses:
+run (its :class:`~oggm_glaunti.integration.run.glacier_run.GlacierRun`, under the adjustments the MB model uses:
 the glacier's calibration if any) and writes a named file in the glacier directory.
 
 - :func:`glaunti_offset_for_target` -> ``glaunti_offset.json``;
