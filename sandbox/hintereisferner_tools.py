@@ -21,7 +21,8 @@ Offline (in the repository root)::
     GLAUNTI_OGGM_SAMPLE_DATA=../shared/oggm-sample-data-8af40f89620c6bd72f3485a777a018dcacb99d94 \\
     python sandbox/hintereisferner_tools.py --members 200
 
-About 15 minutes on 2 CPU cores with 200 members (the Monte Carlo is most of it).
+About 20-25 minutes on 2 CPU cores with 200 members (the Monte Carlo is most of it;
+without ``--members`` about 6 minutes).
 """
 
 from __future__ import annotations
