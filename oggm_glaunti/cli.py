@@ -98,24 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=run_demo_command)
     from .training.commands import register as register_training; register_training(sub)  # noqa: E702
     from .integration.calibration.skill_command import register as register_skill; register_skill(sub)  # noqa: E702
+    from .integration.tools.commands import register as register_tools; register_tools(sub)  # noqa: E702
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command. Errors in the user's input (a ``ValueError`` such as a dataset or
     weights error, a missing or unreadable file) and a diverged training are printed as one
-    message, exit status 2 and 1; ``--traceback`` shows the full traceback instead."""
+    message, exit status 2 and 1 (a tool whose result fails its own check, e.g. an offset
+    search that does not converge, exits 1 too); ``--traceback`` shows the full traceback instead."""
+    from .tools.errors import ToolFailed
     from .training.loop import TrainingDiverged
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, TrainingDiverged) as exc:
+    except (ValueError, OSError, TrainingDiverged, ToolFailed) as exc:
         if args.traceback:
             raise
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, TrainingDiverged) else 2
+        return 1 if isinstance(exc, (TrainingDiverged, ToolFailed)) else 2
 
 
 if __name__ == "__main__":

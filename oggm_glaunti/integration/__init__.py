@@ -6,10 +6,12 @@
 - ``grid``: GlaUnTI's own model grid, and reading a glacier's inputs as arrays;
 - ``run``: the one glacier run and the OGGM ``MassBalanceModel``;
 - ``calibration``: fitting a glacier's adjustments to its observations;
-- ``output``: gridded SMB files, plots, the export as a training dataset.
+- ``output``: gridded SMB files, plots, the export as a training dataset;
+- ``tools``: the differentiable tools (inverse offset, attribution, forcing uncertainty,
+  sensitivities) as entity tasks, figures and sub-commands.
 
 Dependencies point down this list (``run`` reads ``grid`` and ``climate``, ``calibration``
-and ``output`` use ``run``); ``session`` and the shared ``units`` and ``_io`` serve all.
+and ``output`` and ``tools`` use ``run``); ``session`` and the shared ``units`` and ``_io`` serve all.
 Importing this package does not import OGGM: the offline helpers must run before OGGM
 and salem are first imported. The entity tasks and the MB model are re-exported lazily
 (importing them imports OGGM).
@@ -32,6 +34,10 @@ _LAZY = {
     'glaunti_skill': 'calibration.skill',
     'glaunti_export_glacier': 'output.dataset_export',
     'export_glaunti_dataset': 'output.dataset_export',
+    'glaunti_offset_for_target': 'tools.tasks',
+    'glaunti_attribution': 'tools.tasks',
+    'glaunti_forcing_uncertainty': 'tools.tasks',
+    'glaunti_sensitivities': 'tools.tasks',
 }
 
 __all__ = ['SAMPLE_DATA_ENV', 'initialize_oggm', 'prepare_salem_cache',

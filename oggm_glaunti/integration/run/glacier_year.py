@@ -96,13 +96,18 @@ class GridArrays(NamedTuple):
     window_origin: np.ndarray
 
 
-def grid_forcing(reference, temp_bias, prcp_fac, grid: GridArrays) -> YearForcing:
+def grid_forcing(reference, temp_bias, prcp_fac, grid: GridArrays, cell_delta=None) -> YearForcing:
     """One year's forcing on the grid from reference-height series (traceable in the
     adjustments): the temperature plus ``temp_bias`` follows each cell's elevation through
-    ``grid.offset``, the precipitation times ``prcp_fac`` is uniform."""
+    ``grid.offset``, the precipitation times ``prcp_fac`` is uniform. ``cell_delta``
+    (temperature, precipitation), each broadcastable to (n_days, H, W), is added to the
+    grid's forcing (the differentiable tools' per-cell changes; see
+    :mod:`oggm_glaunti.integration.tools`)."""
     temperature, precipitation, plan, membership = reference
     t = (jnp.asarray(temperature) + temp_bias)[:, None, None] + grid.offset
     p = jnp.broadcast_to((jnp.asarray(precipitation) * prcp_fac)[:, None, None], t.shape)
+    if cell_delta is not None:
+        t, p = t + cell_delta[0], p + cell_delta[1]
     return YearForcing(t, p, plan, membership, *grid.static)
 
 
@@ -111,11 +116,12 @@ def _window(grid: GridArrays, size: tuple[int, int] | None):
 
 
 def run_glacier_year(model: Model, reference, state, carried, temp_bias, prcp_fac, grid: GridArrays,
-                     window_size: tuple[int, int] | None, daily: bool = False) -> YearResult:
+                     window_size: tuple[int, int] | None, daily: bool = False, cell_delta=None) -> YearResult:
     """The model's year on a glacier's grid: :func:`grid_forcing`, then the core's year,
     the corrector restricted to the glacier's own grid (``window_size`` at
-    ``grid.window_origin``). Traceable in every array argument."""
-    year = grid_forcing(reference, temp_bias, prcp_fac, grid)
+    ``grid.window_origin``). Traceable in every array argument (``cell_delta``: see
+    :func:`grid_forcing`)."""
+    year = grid_forcing(reference, temp_bias, prcp_fac, grid, cell_delta)
     return model.run_year(year, state, carried, daily, window=_window(grid, window_size))
 
 

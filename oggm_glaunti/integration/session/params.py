@@ -147,6 +147,23 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
     'glaunti_weights': (
         'glaunti_weights.npz',
         'GlaUnTI weights fitted to this glacier (oggm-glaunti-weights format).'),
+    # --- the differentiable tools (integration/tools) ---
+    'glaunti_offset': (
+        'glaunti_offset.json',
+        'GlaUnTI inverse offset: the temperature offset (degC) that brings the mean SMB over a '
+        'target period to a target, with its search history, written by oggm_glaunti.'),
+    'glaunti_attribution': (
+        'glaunti_attribution.nc',
+        "GlaUnTI integrated-gradients attribution of a year's glacier-wide SMB to daily "
+        'temperature and precipitation (maps, monthly sums), written by oggm_glaunti.'),
+    'glaunti_forcing_uncertainty': (
+        'glaunti_forcing_uncertainty.nc',
+        'GlaUnTI first-order (and Monte Carlo) spread of the cumulative glacier-wide SMB under '
+        'weekly forcing noise, written by oggm_glaunti.'),
+    'glaunti_sensitivities': (
+        'glaunti_sensitivities.nc',
+        'GlaUnTI gradients of glacier-wide SMB with respect to the TI parameters, the '
+        'adjustments and the correction fields, written by oggm_glaunti.'),
 }
 
 
