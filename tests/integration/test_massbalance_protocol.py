@@ -155,6 +155,9 @@ def test_bad_input(hef_daily, tmp_path):
     mb = GlaUnTIMassBalance(hef_daily, variant="A")
     with pytest.raises(ValueError, match=r"year 2010 is outside the years GlaUnTI can compute .*1803-2002"):
         mb.get_annual_mb(heights(hef_daily), year=2010)
+    for bad_year in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"pass a finite \(float\) year within 1803-2002"):
+            mb.get_daily_mb(heights(hef_daily), year=bad_year)
     with pytest.raises(ValueError, match=r"heights has 1 NaN"):
         mb.get_annual_mb(np.array([3000.0, np.nan]), year=1990)
     with pytest.raises(ValueError, match=r"does not overlap the daily climate"):

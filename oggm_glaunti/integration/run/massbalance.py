@@ -232,6 +232,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
             )
         if year is None:
             raise ValueError("year is required (GlaUnTI has no constant-climate mode)")
+        if not np.isfinite(year):
+            raise ValueError(f"year is {year}: pass a finite (float) year within {self.ys}-{self.ye}")
         if not self.is_year_valid(year):
             raise ValueError(
                 f"year {year} is outside the years GlaUnTI can compute from "
