@@ -32,7 +32,7 @@ from ...core.parameters import prior_parameters
 from ...observation_operators import first_of_month_after, season_month, window_weights
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
-from ..run.glacier_year import GridArrays, run_glacier_year
+from ..run.glacier_year import GridArrays, scan_runs
 from ..session.params import get_param
 
 #: The reference-period mean enters the optimisation as a pseudo-observation this tight
@@ -205,11 +205,8 @@ def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Ar
     stakes = data.stakes
     bands = None if data.profiles is None else data.profiles.bands
 
-    def body(state, xs):
-        reference, fresh, seasons, stake_w = xs
-        state = jnp.where(fresh, model.initial_state(outline.shape), state)
-        res = run_glacier_year(model, reference, state, jnp.logical_not(fresh), temp_bias, prcp_fac,
-                               data.grid, spec.window_size, daily=True)
+    def output(res, xs):
+        seasons, stake_w = xs
         steps = jnp.einsum("thw,hw->t", res.daily, outline) / area
         total = jnp.einsum("phw,hw->", res.period_smb, outline) / area
         stake_sum = jnp.zeros(0)
@@ -219,11 +216,12 @@ def simulate(model, spec: ObjectiveSpec, data: ObjectiveData, theta) -> tuple[Ar
         profile = jnp.zeros((seasons.shape[1], 0))
         if bands is not None:
             profile = jnp.einsum("tb,ty->yb", jnp.einsum("thw,bhw->tb", res.daily, bands), seasons[..., 0])
-        return res.final_state, (jnp.einsum("t,tyk->yk", steps, seasons), total, stake_sum, profile)
+        return jnp.einsum("t,tyk->yk", steps, seasons), total, stake_sum, profile
 
-    state0 = model.initial_state(outline.shape)
-    xs = (data.reference, data.fresh, data.seasons, None if stakes is None else stakes.weight)
-    _, (glacier_wide, totals, stake_sums, profiles) = jax.lax.scan(body, state0, xs)
+    extra = (data.seasons, None if stakes is None else stakes.weight)
+    glacier_wide, totals, stake_sums, profiles = scan_runs(
+        model, data.reference, data.fresh, temp_bias, prcp_fac, data.grid, spec.window_size, extra, output,
+        daily=True)
     return glacier_wide.sum(0), totals, stake_sums.sum(0), profiles.sum(0)
 
 

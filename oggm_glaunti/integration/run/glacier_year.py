@@ -125,6 +125,30 @@ def run_glacier_year(model: Model, reference, state, carried, temp_bias, prcp_fa
     return model.run_year(year, state, carried, daily, window=_window(grid, window_size))
 
 
+def scan_runs(model: Model, reference, fresh, temp_bias, prcp_fac, grid: GridArrays,
+              window_size: tuple[int, int] | None, extra, output, daily: bool = False):
+    """Run a stack of runs in order under the glacier run's state rule, traceably.
+
+    Each run starts from a fresh state where ``fresh`` (N,) is True and carries the previous
+    run's state otherwise (the stacks of :meth:`.GlacierRun.runs_for`). ``reference`` has a
+    leading run axis; ``temp_bias`` and ``prcp_fac`` are scalars or (N,) per run.
+    ``output(result, extra_k)`` reduces each run's :class:`YearResult` with its slice of
+    ``extra`` (a pytree with a leading run axis, or None). Returns the stacked outputs.
+    """
+    outline = grid.static[0]
+    n = fresh.shape[0]
+    bias = jnp.broadcast_to(jnp.asarray(temp_bias, jnp.float32), (n,))
+    factor = jnp.broadcast_to(jnp.asarray(prcp_fac, jnp.float32), (n,))
+
+    def step(state, xs):
+        ref, starts_fresh, b, f, x = xs
+        state = jnp.where(starts_fresh, model.initial_state(outline.shape), state)
+        res = run_glacier_year(model, ref, state, jnp.logical_not(starts_fresh), b, f, grid, window_size, daily)
+        return res.final_state, output(res, x)
+
+    return jax.lax.scan(step, model.initial_state(outline.shape), (reference, fresh, bias, factor, extra))[1]
+
+
 # The MB model's driver runs the same year in compiled pieces, so that glaciers of one
 # grid bucket share the TI runs whatever their own grid: only the corrector is compiled
 # per window size. (Not a scan over years: XLA on CPU ran the daily scans 1.3x slower

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
-from ..run.glacier_year import Adjustments, run_glacier_year
+from ..run.glacier_year import Adjustments, run_glacier_year, scan_runs
 
 
 class RunStack(NamedTuple):
@@ -90,20 +90,11 @@ def _perturbed(reference, d_t, d_logp):
 
 @eqx.filter_jit
 def run_totals(model, stack_reference, fresh, grid, window_size, temp_bias, prcp_fac, d_t, d_logp):
-    """(N,) glacier-wide SMB of each run (m w.e.) with per-run ``temp_bias`` and ``prcp_fac``
+    """(N,) glacier-wide SMB of each run (m w.e.; :func:`.scan_runs`, the calibration's scan) with per-run ``temp_bias`` and ``prcp_fac``
     (N,), and noise ``d_t``, ``d_logp`` (N, n_days) on the reference series."""
     outline = grid.static[0]
-
-    def body(state, xs):
-        reference, starts_fresh, bias, factor, dt, dl = xs
-        state = jnp.where(starts_fresh, model.initial_state(outline.shape), state)
-        res = run_glacier_year(model, _perturbed(reference, dt, dl), state, jnp.logical_not(starts_fresh),
-                               bias, factor, grid, window_size)
-        return res.final_state, glacier_wide(res.period_smb.sum(0), outline)
-
-    _, totals = jax.lax.scan(body, model.initial_state(outline.shape),
-                             (stack_reference, fresh, temp_bias, prcp_fac, d_t, d_logp))
-    return totals
+    return scan_runs(model, _perturbed(stack_reference, d_t, d_logp), fresh, temp_bias, prcp_fac, grid,
+                     window_size, None, lambda res, _: glacier_wide(res.period_smb.sum(0), outline))
 
 
 class TracedRun:
