@@ -45,7 +45,8 @@ from oggm import utils
 from ... import dataset_layout as layout
 from ...atomic import _umask, atomic_path
 from ...core.plan import MAX_DAYS_PER_YEAR
-from ..grid.glacier_data import read_daily_climate, read_model_grid
+from ...observation_operators import first_of_month_after, season_month
+from ..grid.glacier_data import hydro_year_begin, read_daily_climate, read_model_grid
 from ..session.params import get_param
 
 log = logging.getLogger(__name__)
@@ -56,19 +57,16 @@ WGMS_DATE_COLUMNS = {"begin": "BEGIN_PERIOD", "midseason": "END_WINTER", "end": 
 
 def _months(gdir) -> tuple[int, int]:
     """First month of the hydrological year and first month of summer, by hemisphere."""
-    winter_end = int(get_param("glaunti_winter_end_month"))
-    if gdir.hemisphere == "sh":
-        return int(get_param("glaunti_hydro_start_month_sh")), (winter_end + 5) % 12 + 1
-    return int(get_param("glaunti_hydro_start_month_nh")), winter_end
+    hemisphere = "sh" if gdir.hemisphere == "sh" else "nh"
+    return (int(get_param(f"glaunti_hydro_start_month_{hemisphere}")),
+            season_month(int(get_param("glaunti_winter_end_month")), hemisphere))
 
 
 def default_window(year: int, start_month: int, summer_month: int) -> tuple[np.datetime64, ...]:
     """(begin, midseason, end) of WGMS year ``year``: the first of ``start_month`` before
     and in ``year``, split on the first of ``summer_month`` between them."""
-    begin = np.datetime64(f"{year - 1:04d}-{start_month:02d}-01")
-    end = np.datetime64(f"{year:04d}-{start_month:02d}-01")
-    mid = np.datetime64(f"{year - 1 if summer_month > start_month else year:04d}-{summer_month:02d}-01")
-    return begin, mid, end
+    begin, end = hydro_year_begin(year - 1, start_month), hydro_year_begin(year, start_month)
+    return begin, first_of_month_after(begin, summer_month), end
 
 
 def _wgms_date(value) -> Optional[np.datetime64]:

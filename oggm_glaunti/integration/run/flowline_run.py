@@ -154,7 +154,7 @@ def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands
     # the adjustments as the grid's year applies them (float32, before the lapse rate)
     temperature = temperature + np.float32(adj.temp_bias)
     precipitation = precipitation * np.float32(adj.prcp_fac)
-    dates = ref.begin[0] + plan.day_index
+    dates = ref.step_dates()[0]
     w = run.window(hy)
     if w.split is not None:  # 1 January closing the first period belongs to the old year
         closing = np.flatnonzero(plan.active & (plan.period == 0))[-1]

@@ -21,6 +21,7 @@ import numpy as np
 
 from ...core import DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult
 from ...core.models import Model
+from ...observation_operators import step_dates
 from ..units import melt_f_to_ddf_snow_log
 
 
@@ -80,7 +81,7 @@ class ReferenceYears(NamedTuple):
 
     def step_dates(self) -> np.ndarray:
         """(n_years, n_steps) the date of each step."""
-        return self.begin[:, None].astype("datetime64[D]") + np.asarray(self.plan.day_index)
+        return step_dates(self.begin, self.plan.day_index)
 
 
 class GridArrays(NamedTuple):

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...tools.core_inputs import glacier_wide
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
 from ..run.glacier_year import Adjustments, run_glacier_year, scan_runs
@@ -79,10 +80,6 @@ def day_range(run: GlacierRun, years: list[int]) -> tuple[int, int]:
             run.climate.index_of(hydro_year_begin(years[-1] + 1, run.start_month)))
 
 
-def glacier_wide(field, outline):
-    return jnp.sum(field * outline) / jnp.sum(outline)
-
-
 def _perturbed(reference, d_t, d_logp):
     t, p, plan, membership = reference
     return (t + d_t, p * jnp.exp(d_logp), plan, membership)
@@ -90,7 +87,8 @@ def _perturbed(reference, d_t, d_logp):
 
 @eqx.filter_jit
 def run_totals(model, stack_reference, fresh, grid, window_size, temp_bias, prcp_fac, d_t, d_logp):
-    """(N,) glacier-wide SMB of each run (m w.e.; :func:`.scan_runs`, the calibration's scan) with per-run ``temp_bias`` and ``prcp_fac``
+    """(N,) glacier-wide SMB of each run (m w.e.), through the calibration's own
+    :func:`.scan_runs`, with per-run ``temp_bias`` and ``prcp_fac``
     (N,), and noise ``d_t``, ``d_logp`` (N, n_days) on the reference series."""
     outline = grid.static[0]
     return scan_runs(model, _perturbed(stack_reference, d_t, d_logp), fresh, temp_bias, prcp_fac, grid,

@@ -114,8 +114,8 @@ def glaunti_offset_for_target(gdir, target_years: tuple[int, int], *, start_year
 def _attribution_inputs(run, adj, year: int, baseline_years: list[int]):
     """The year's reference climate, its days' calendar months (0 for padding), and the
     baseline reference series: each day's calendar-month mean over ``baseline_years``."""
-    from ..grid.glacier_data import hydro_year_begin
     from ...tools.attribution import month_climatology
+    from .glacier_runs import day_range
 
     ref = run.reference_years([year])
     t, p, plan, membership = ref.at(0)
@@ -124,8 +124,7 @@ def _attribution_inputs(run, adj, year: int, baseline_years: list[int]):
     dates = ref.begin[0].astype("datetime64[D]") + np.arange(len(t))
     months = np.where(np.arange(len(t)) < n_read, dates.astype("datetime64[M]").astype(int) % 12 + 1, 0)
     c = run.climate
-    first = c.index_of(hydro_year_begin(baseline_years[0], run.start_month))
-    last = c.index_of(hydro_year_begin(baseline_years[-1] + 1, run.start_month))
+    first, last = day_range(run, baseline_years)
     record_months = c.dates.astype("datetime64[M]").astype(int) % 12 + 1
     valid = (np.arange(len(c.dates)) >= first) & (np.arange(len(c.dates)) < last)
     base = []
@@ -160,7 +159,8 @@ def glaunti_attribution(gdir, year: int, *, baseline_years: tuple[int, int] | No
 
     from ...tools.attribution import integrated_gradients, monthly_sums
     from ..run.glacier_year import grid_forcing
-    from .glacier_runs import TracedRun, check_years, glacier_wide
+    from ...tools.core_inputs import glacier_wide
+    from .glacier_runs import TracedRun, check_years
 
     mb, run, adj = _glacier(gdir, variant, climate_filename, input_filesuffix)
     year = check_years(run, (year, year), "year")[0]
@@ -296,7 +296,8 @@ def glaunti_sensitivities(gdir, years: tuple[int, int], *, variant: str | None =
     from ...core import GlaUnTIModel, STORED_NAMES
     from ...tools.sensitivity import gradient_function, mean_sensitivities, year_sensitivities
     from ..run.glacier_year import grid_forcing, run_glacier_year
-    from .glacier_runs import TracedRun, check_years, glacier_wide
+    from ...tools.core_inputs import glacier_wide
+    from .glacier_runs import TracedRun, check_years
 
     mb, run, adj = _glacier(gdir, variant, climate_filename, input_filesuffix)
     if mb.variant == "B":
