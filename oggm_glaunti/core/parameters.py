@@ -169,10 +169,15 @@ def prior_parameters() -> TIParameters:
 TI_PRIOR_WEIGHT = 0.1
 
 
-def ti_prior(ti: TIParameters, prior: Optional[TIParameters] = None) -> Array:
-    """The TI prior (spec section 7, without its weight): ``sum_k ((theta_k - theta0_k) /
-    theta0_k)^2`` over the 7 trainable stored values; ``prior`` defaults to
-    :func:`prior_parameters`. The one definition used by training, fine-tuning and the
-    OGGM calibrations."""
+def ti_prior_deviations(ti: TIParameters, prior: Optional[TIParameters] = None) -> list[Array]:
+    """The relative deviations ``(theta_k - theta0_k) / theta0_k`` of the 7 trainable stored
+    values from ``prior`` (default :func:`prior_parameters`), in ``TRAINABLE_NAMES`` order."""
     prior = prior_parameters() if prior is None else prior
-    return sum(((getattr(ti, k) - getattr(prior, k)) / getattr(prior, k)) ** 2 for k in TRAINABLE_NAMES)
+    return [(getattr(ti, k) - getattr(prior, k)) / getattr(prior, k) for k in TRAINABLE_NAMES]
+
+
+def ti_prior(ti: TIParameters, prior: Optional[TIParameters] = None) -> Array:
+    """The TI prior (spec section 7, without its weight): the sum of the squared
+    :func:`ti_prior_deviations`. With them, the one definition used by training,
+    fine-tuning and the OGGM calibrations."""
+    return sum(d ** 2 for d in ti_prior_deviations(ti, prior))

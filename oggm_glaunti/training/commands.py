@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from ..core.parameters import TI_PRIOR_WEIGHT
 from ..metrics import json_safe
 
 
@@ -102,7 +103,7 @@ def _add_finetune(sub) -> None:
                    help="validation years (the run continued after the training years)")
     p.add_argument("--no-validation", action="store_true", help="skip the validation years")
     p.add_argument("--spinup-years", type=int, default=5, help="unscored years before the training years")
-    p.add_argument("--ti-prior", type=float, default=0.1,
+    p.add_argument("--ti-prior", type=float, default=TI_PRIOR_WEIGHT,
                    help="weight of the TI prior (pulls towards the prior values; 0 = off)")
     p.set_defaults(func=run_finetune)
 

@@ -29,7 +29,7 @@ from jax import Array
 
 from ..core.forcing import YearForcing
 from ..core.models import Model, YearResult
-from ..core.parameters import ti_prior
+from ..core.parameters import TI_PRIOR_WEIGHT, ti_prior
 from ..core.sequence import run_years
 from .targets import TAU_DAYS, YearTargets
 
@@ -48,7 +48,7 @@ class LossWeights:
     """
 
     glacier_wide: float = 0.1
-    ti_prior: float = 0.1
+    ti_prior: float = TI_PRIOR_WEIGHT
     corrector_magnitude: float = 5.0
     corrector_spread: float = 20.0
     corrector_ddf: float = 5.0

@@ -28,7 +28,7 @@ from jax import Array
 from tqdm.auto import tqdm
 
 from ...core import TRAINABLE_NAMES
-from ...core.parameters import prior_parameters
+from ...core.parameters import ti_prior_deviations
 from ...observation_operators import first_of_month_after, season_month, window_weights
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
@@ -268,10 +268,7 @@ def whitened_residuals(model, spec: ObjectiveSpec, data: ObjectiveData, theta):
     if "prcp_fac" in p:
         prior.append(jnp.atleast_1d(p["prcp_fac"] / log_prcp_sd))
     if "ti" in p:
-        ti0 = prior_parameters()
-        ti = _with_ti(model, p["ti"]).ti
-        prior.append(jnp.stack([(getattr(ti, k) - getattr(ti0, k)) / getattr(ti0, k) for k in TRAINABLE_NAMES])
-                     / ti_relative_sd)
+        prior.append(jnp.stack(ti_prior_deviations(_with_ti(model, p["ti"]).ti)) / ti_relative_sd)
     prior = jnp.concatenate(prior) if prior else jnp.zeros(0)
     mean = jnp.zeros(0)
     if spec.match_mean is not None:
