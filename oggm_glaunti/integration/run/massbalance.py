@@ -36,7 +36,8 @@ from .arguments import check_mb_arguments
 from ..session.compilation_cache import use_working_dir_compilation_cache
 from ..session.mp_safety import protect_pool_from_jax
 from ..session.params import get_param
-from ..units import SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, m_we_to_kg_m2
+from ..units import (SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, kg_m2_to_ice_rate,
+                     m_we_to_kg_m2)
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         heights = self._check(heights, year)
         series = self._series(heights, int(np.floor(year)))
         kg_m2 = m_we_to_kg_m2(series.smb.sum(0)) - self.bias
-        mb = kg_m2 / SEC_IN_YEAR / self.rho
+        mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_YEAR, self.rho)
         if add_climate:
             return (mb,) + self._climate(series, slice(None))
         return mb
@@ -292,7 +293,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         series = self._series(heights, int(y))
         select = series.month == m
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / 12.0
-        mb = kg_m2 / SEC_IN_MONTH / self.rho
+        mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_MONTH, self.rho)
         if add_climate:
             return (mb,) + self._climate(series, select)
         return mb
@@ -313,7 +314,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         series = self._series(heights, y)
         select = series.date == day
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / days_in_year(y)
-        mb = kg_m2 / SEC_IN_DAY / self.rho
+        mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_DAY, self.rho)
         if add_climate:
             return (mb,) + self._climate(series, select)
         return mb
