@@ -105,6 +105,7 @@ nitpick_ignore = [
     ("py:class", "argparse.ArgumentParser"),
     ("py:class", "argparse._SubParsersAction"),
     ("py:func", "os.replace"),
+    ("py:class", "types.FrameType"),
     # ``from jax import Array``: with postponed annotations the signatures name it "Array".
     # (autodoc_type_aliases would show "jax.Array" but yields unresolvable
     # TypeAliasForwardRef references in Sphinx 9.)

@@ -104,7 +104,9 @@ def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -
 Daily GlaUnTI {run.variant} (calibrated: {calib}) and OGGM's monthly temperature-index
 model (its own calibration of the melt factor) against the WGMS glacier-wide series
 {HISTORICAL_YEARS[0]}-{HISTORICAL_YEARS[1]}, on the initial flowline geometry. Both models are
-calibrated on the same WGMS series. Units: mm w.e. per year (bias = modelled - observed).
+calibrated on the same WGMS series. Each model is scored on WGMS's hydrological years
+(October-September, summed from its monthly balances). Units: mm w.e. per year
+(bias = modelled - observed).
 
 {format_table(scores, "model, season", digits=2)}
 {seasonal_note}

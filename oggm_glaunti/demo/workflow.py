@@ -30,11 +30,6 @@ GCM_SUFFIX = "_CCSM4_rcp26"
 #: The two models compared, by label.
 GLAUNTI, MONTHLY_TI = "GlaUnTI", "MonthlyTIModel"
 
-#: Hydrological-year months of the WGMS seasons (northern hemisphere).
-WINTER_MONTHS = (10, 11, 12, 1, 2, 3, 4)
-SUMMER_MONTHS = (5, 6, 7, 8, 9)
-
-
 @dataclass
 class DemoRun:
     """What the workflow produced, for the figures and the report."""
@@ -49,31 +44,6 @@ class DemoRun:
     gridded_file: Path | None = None
 
 
-def seasonal_specific_mb(mb_model, fls, year: int, months) -> float:
-    """Specific MB (mm w.e.) summed over calendar months of WGMS year ``year``.
-
-    Months from October on belong to the previous calendar year, as in WGMS's hydrological
-    year (October ``year - 1`` to September ``year``).
-    """
-    from oggm import cfg
-    from oggm.utils import date_to_floatyear
-
-    area = sum(np.sum(fl.widths_m * fl.dx_meter) for fl in fls)
-    total = 0.0
-    for month in months:
-        cal_year = year - 1 if month >= 10 else year
-        seconds = _seconds_in_month(cal_year, month)
-        for fl in fls:
-            rate = mb_model.get_monthly_mb(fl.surface_h, year=date_to_floatyear(cal_year, month))
-            total += np.sum(rate * fl.widths_m * fl.dx_meter) * seconds * cfg.PARAMS["ice_density"]
-    return float(total / area)
-
-
-def _seconds_in_month(year: int, month: int) -> float:
-    start = pd.Timestamp(year=year, month=month, day=1)
-    return float((start + pd.offsets.MonthBegin(1) - start).total_seconds())
-
-
 def _observed(gdir, years: tuple[int, int]) -> pd.DataFrame:
     ref = gdir.get_ref_mb_data().loc[years[0]:years[1]]
     columns = {"ANNUAL_BALANCE": "observed", "WINTER_BALANCE": "observed_winter",
@@ -84,30 +54,38 @@ def _observed(gdir, years: tuple[int, int]) -> pd.DataFrame:
 def compare_with_wgms(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -> pd.DataFrame:
     """Specific MB of each model on the initial flowlines against the WGMS series.
 
-    Annual values for every observed year; winter and summer only where WGMS has them.
+    Each model is scored on WGMS's own years: annual values are sums over the hydrological
+    year (October-September), not OGGM's calendar years, which would shift three months of
+    winter accumulation into the wrong year. Winter and summer only where WGMS has them.
     """
+    from ..integration.run.wgms_year import SUMMER_MONTHS, WGMS_YEAR_MONTHS, WINTER_MONTHS, months_specific_mb
+
     fls = gdir.read_pickle("model_flowlines")
     table = _observed(gdir, years)
+    seasons = (("", WGMS_YEAR_MONTHS, "observed"), ("_winter", WINTER_MONTHS, "observed_winter"),
+               ("_summer", SUMMER_MONTHS, "observed_summer"))
     for label, mb_model in models.items():
-        table[label] = mb_model.get_specific_mb(fls=fls, year=table.index.values)
-        for season, months in (("winter", WINTER_MONTHS), ("summer", SUMMER_MONTHS)):
-            observed = table.get(f"observed_{season}")
+        for suffix, months, observed_column in seasons:
+            observed = table.get(observed_column)
             if observed is None or not observed.notna().any():
                 continue
-            table[f"{label}_{season}"] = [
-                seasonal_specific_mb(mb_model, fls, int(y), months) if np.isfinite(o) else np.nan
+            table[f"{label}{suffix}"] = [
+                months_specific_mb(mb_model, fls, int(y), months) if np.isfinite(o) else np.nan
                 for y, o in observed.items()
             ]
     return table
 
 
 def mb_profiles(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -> dict:
-    """Mean annual MB against elevation: each model over the years of the WGMS profiles.
+    """Mean annual MB against elevation at the flowline points on the glacier: each model
+    over the years of the WGMS profiles.
 
     Returns label -> (heights, mm w.e. per year); the WGMS profiles (years x elevation bins,
     mm w.e.) under the label 'WGMS'.
     """
     from oggm import cfg
+
+    from ..integration.run.wgms_year import flowline_weights
 
     profile = gdir.get_ref_mb_profile()
     out = {}
@@ -115,7 +93,8 @@ def mb_profiles(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YEARS) -
         profile = profile.loc[years[0]:years[1]]
         out["WGMS"] = profile
     profile_years = profile.index.values if profile is not None and len(profile) else np.arange(years[0], years[1] + 1)
-    heights = np.concatenate([fl.surface_h for fl in gdir.read_pickle("model_flowlines")])
+    fls = gdir.read_pickle("model_flowlines")
+    heights = np.concatenate([fl.surface_h for fl in fls])[flowline_weights(fls) > 0]  # on the glacier
     order = np.argsort(heights)
     for label, mb_model in models.items():
         rates = [mb_model.get_annual_mb(heights[order], year=int(y)) for y in profile_years]

@@ -27,6 +27,31 @@ def test_oggm_calibration_task_result_is_used_by_the_run_tasks(hef_daily):
     os.remove(hef_daily.get_filepath("mb_calib", filesuffix="_glaunti_A"))
 
 
+@pytest.mark.parametrize("task_name", ["mb_calibration_from_scalar_mb", "mb_calibration_to_rmsd"])
+def test_oggm_calibration_task_writing_an_unlabelled_file_is_refused(hef_daily, task_name):
+    """OGGM's task called directly on GlaUnTIMassBalance would write an mb_calib.json that
+    does not name the class (so the run tasks would use the uncalibrated model): refused
+    before any work, pointing to the wrapper, and mb_calib.json is left as it was."""
+    from oggm.core import massbalance
+    from oggm.exceptions import InvalidWorkflowError
+
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    path = hef_daily.get_filepath("mb_calib")
+    with open(path, "rb") as f:
+        before = f.read()
+    ref = hef_daily.get_ref_mb_data().loc[1993:2002, ["ANNUAL_BALANCE"]]
+    arguments = ({"ref_mb": float(ref.mean().iloc[0]), "ref_mb_years": (1993, 2003)}
+                 if task_name == "mb_calibration_from_scalar_mb" else {"ref_df": ref})
+    with pytest.raises(InvalidWorkflowError, match="without naming the model class") as error:
+        getattr(massbalance, task_name)(hef_daily, mb_model_class=GlaUnTIMassBalance, overwrite_gdir=True,
+                                        **arguments)
+    assert "write_to_gdir=False" in str(error.value) and "glaunti_" in str(error.value)
+    with open(path, "rb") as f:
+        assert f.read() == before
+    assert not hef_daily.has_file("mb_calib", filesuffix="_glaunti_D")
+
+
 def _fitted(variant_model, scale: float):
     import equinox as eqx
 

@@ -13,13 +13,16 @@ the other years and predicts the held-out ones, for
   glacier's ``mb_calib.json``, else OGGM's defaults). OGGM's task takes one contiguous
   period; for training years that are not contiguous (leave-k-years-out inside the
   series) the same root search (``scipy.optimize.brentq`` on ``melt_f`` within OGGM's
-  bounds) runs on the mean of the training years.
+  bounds) runs on the mean of the training years. Its predictions are summed over the
+  months of the WGMS years (:mod:`oggm_glaunti.integration.run.wgms_year`), as GlaUnTI's
+  are over the same hydrological years: scored on OGGM's calendar years it would lose
+  correlation to the three months of winter accumulation put in the wrong year.
 
 Scores, pooled over the held-out predictions (each year once per split kind): RMSE, bias
 and Pearson r of the annual (and, where observed, winter and summer) balances, and the
 RMSE of the WGMS profiles on the model grid's 100 m bands. ``MonthlyTIModel``'s profile
-is its annual MB at each band's mean cell elevation. Written: ``glaunti_skill_<variant>.json``
-and a figure ``glaunti_skill_<variant>.png`` (modelled against observed; profile against
+is its MB over the WGMS year at each band's mean cell elevation. Written:
+``glaunti_skill_<variant>.json`` and a figure ``glaunti_skill_<variant>.png`` (modelled against observed; profile against
 WGMS) in the glacier directory.
 """
 from __future__ import annotations
@@ -66,10 +69,13 @@ def scores(model: np.ndarray, observed: np.ndarray) -> dict:
 
 
 def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heights):
-    """MonthlyTIModel calibrated on ``train_years`` (WGMS years) with OGGM's task; its
-    annual balances (m w.e.) of ``test_years`` and band profiles there."""
+    """MonthlyTIModel calibrated on ``train_years`` (WGMS years) with OGGM's task (on
+    OGGM's calendar years, its convention); its balances (m w.e.) over the WGMS years
+    ``test_years`` and its band profiles there."""
     from oggm.core.massbalance import MonthlyTIModel, mb_calibration_from_scalar_mb
     from scipy import optimize
+
+    from ..run.wgms_year import months_mb, months_specific_mb
 
     calib = gdir.read_json("mb_calib") if gdir.has_file("mb_calib") else {}
     prcp_fac = calib.get("prcp_fac", cfg.PARAMS["prcp_fac"] or 2.5)
@@ -88,9 +94,9 @@ def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heigh
             return mb.get_specific_mb(fls=fls, year=np.asarray(train)).mean() - ref
         melt_f = optimize.brentq(misfit, cfg.PARAMS["melt_f_min"], cfg.PARAMS["melt_f_max"])
     mb = MonthlyTIModel(gdir, melt_f=melt_f, prcp_fac=prcp_fac, temp_bias=temp_bias, check_calib_params=False)
-    annual = {y: float(mb.get_specific_mb(fls=fls, year=y)) / 1000.0 for y in test_years}
-    to_m_we = cfg.SEC_IN_YEAR * cfg.PARAMS["ice_density"] / 1000.0
-    profiles = {y: mb.get_annual_mb(band_heights, year=y) * to_m_we for y in test_years}
+    # scored on WGMS's own years, as GlaUnTI is (not on OGGM's calendar years)
+    annual = {y: months_specific_mb(mb, fls, y) / 1000.0 for y in test_years}
+    profiles = {y: months_mb(mb, band_heights, y) / 1000.0 for y in test_years} if len(band_heights) else {}
     return annual, profiles, float(melt_f)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from types import FrameType
 
 #: Largest accepted absolute temp_bias (degC): OGGM calibrates within -15..15 degC.
 MAX_ABS_TEMP_BIAS = 30.
@@ -76,3 +77,38 @@ def _calibration_name(gdir, variant: str) -> str:
     if not gdir.has_file('mb_calib', filesuffix=suffix):
         suffix = ''
     return os.path.basename(gdir.get_filepath('mb_calib', filesuffix=suffix))
+
+
+#: OGGM 1.6.3's calibration tasks that build the model class they are given, and what to
+#: call instead to have the result found again.
+OGGM_CALIBRATION_TASKS = {
+    'mb_calibration_from_scalar_mb': 'oggm_glaunti.integration.glaunti_mb_calibration_from_scalar_mb(gdir, '
+                                     'variant=..., <the same arguments>): OGGM\'s task, with the result '
+                                     'written where GlaUnTIMassBalance reads it',
+    'mb_calibration_to_rmsd': 'oggm_glaunti.integration.glaunti_calibrate(gdir, variant=..., ref_years=...), '
+                              'which fits the annual series by weighted least squares',
+}
+
+
+def refuse_unlabelled_oggm_calibration(gdir, caller: FrameType | None) -> None:
+    """Refuse to be calibrated by an OGGM task that would write an unusable ``mb_calib.json``.
+
+    OGGM's calibration tasks build the class they are given (``caller`` is the frame that
+    builds the model) and write the fitted values to ``mb_calib.json`` without naming the
+    class. That file cannot be told apart from the glacier's ``MonthlyTIModel`` calibration
+    (every preprocessed directory has one), so ``GlaUnTIMassBalance`` cannot take it as its
+    own and OGGM's run tasks would silently use the uncalibrated model. Raised before any
+    work, so nothing is written; ``write_to_gdir=False`` (values only) is allowed.
+    """
+    from oggm.exceptions import InvalidWorkflowError
+
+    if caller is None or caller.f_globals.get('__name__') != 'oggm.core.massbalance':
+        return
+    task = caller.f_code.co_name
+    if task in OGGM_CALIBRATION_TASKS and caller.f_locals.get('write_to_gdir'):
+        raise InvalidWorkflowError(
+            f'{gdir.rgi_id}: OGGM\'s {task}(..., mb_model_class=GlaUnTIMassBalance) would write '
+            'mb_calib.json without naming the model class, so GlaUnTIMassBalance could not tell it '
+            'from the MonthlyTIModel calibration and OGGM\'s run tasks would silently run it '
+            f'uncalibrated. Use {OGGM_CALIBRATION_TASKS[task]}; or pass write_to_gdir=False to '
+            'get the values only.')

@@ -1,9 +1,12 @@
 """``GlaUnTIMassBalance``: GlaUnTI as an OGGM ``MassBalanceModel``.
 
 Drops into ``run_from_climate_data``, ``run_random_climate``, ``run_with_hydro``,
-``apparent_mb_from_any_mb`` (inversion), ``run_dynamic_spinup`` and OGGM's calibration
-tasks. See :mod:`.glacier_run` for the state rule and :mod:`.flowline_run` for how the 2D
-corrections reach the flowlines.
+``apparent_mb_from_any_mb`` (inversion) and ``run_dynamic_spinup``. See :mod:`.glacier_run`
+for the state rule and :mod:`.flowline_run` for how the 2D corrections reach the flowlines.
+OGGM's ``mb_calibration_from_scalar_mb`` runs on it through
+:func:`~oggm_glaunti.integration.calibration.oggm_tasks.glaunti_mb_calibration_from_scalar_mb`;
+called directly with ``write_to_gdir=True`` it is refused, as its ``mb_calib.json`` would
+not name the class (:func:`~oggm_glaunti.integration.run.arguments.refuse_unlabelled_oggm_calibration`).
 
 Parameters and where they come from (first found wins):
 
@@ -14,10 +17,7 @@ Parameters and where they come from (first found wins):
    precipitation factor), ``melt_f`` = the variant's snow degree-day factor.
 
 ``melt_f`` is the snow degree-day factor in mm w.e. degC-1 day-1, OGGM's unit for its own
-``melt_f``; the ice factor keeps the variant's ice/snow ratio. OGGM's calibration tasks
-pass ``cfg.PARAMS['melt_f']`` and ``cfg.PARAMS['prcp_fac']`` unless told otherwise: give
-them ``melt_f=None``-equivalent values explicitly (e.g. ``prcp_fac=1``) when you calibrate
-only ``temp_bias``.
+``melt_f``; the ice factor keeps the variant's ice/snow ratio.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import logging
 import os
+import sys
 from functools import lru_cache
 
 import numpy as np
@@ -32,7 +33,7 @@ from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
 from ..grid.glacier_data import read_daily_climate, read_model_grid
-from .arguments import check_mb_arguments
+from .arguments import check_mb_arguments, refuse_unlabelled_oggm_calibration
 from ..session.compilation_cache import use_working_dir_compilation_cache
 from ..session.mp_safety import protect_pool_from_jax
 from ..session.params import get_param
@@ -165,6 +166,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         super().__init__()
         from .glacier_run import GlacierRun
 
+        refuse_unlabelled_oggm_calibration(gdir, sys._getframe(1))
         self.variant = str(get_param("glaunti_variant", variant)).upper()
         calib = _calibrated(gdir, self.variant)
         check_mb_arguments(gdir, self.variant, calib, temp_bias=temp_bias, prcp_fac=prcp_fac,
