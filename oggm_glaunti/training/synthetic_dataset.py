@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -39,6 +37,7 @@ import pyproj
 import rioxarray  # noqa: F401  (registers the .rio accessor: the CRS as the released files carry it)
 import xarray as xr
 
+from ..atomic import atomic_folder
 from ..core import MAX_DAYS_PER_YEAR, TIModel, TIParameters, run_year
 from ..core.parameters import PRIOR_CONSTRAINED, TRAINABLE_NAMES
 from ..dataset_layout import (
@@ -282,8 +281,6 @@ def write_synthetic_dataset(
     and stored), the settings, and each glacier's stake cells and seasonal years.
     """
     root = Path(root)
-    if root.exists() and not overwrite:
-        raise FileExistsError(f"{root} exists; pass overwrite=True to replace it")
     if n_glaciers < 1 or years[1] < years[0] or min(shape) < 8:
         raise ValueError(f"need n_glaciers >= 1, years[0] <= years[1] and a grid of at least 8 x 8 cells; "
                          f"got n_glaciers={n_glaciers}, years={years}, shape={shape}")
@@ -293,9 +290,8 @@ def write_synthetic_dataset(
     all_years = np.arange(years[0], years[1] + 1)
     shape = (int(shape[0]), int(shape[1]))
 
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with atomic_folder(root, overwrite=overwrite) as folder:  # refuses an existing root unless overwrite
+        tmp = Path(folder)
         names, glaciers = [], {}
         for i in range(n_glaciers):
             names.append(f"Synthetic {i + 1:02d}")
@@ -315,14 +311,4 @@ def write_synthetic_dataset(
             "lapse_rate": LAPSE_RATE, "crs": CRS, "glaciers": glaciers,
         }
         (tmp / "truth.json").write_text(json.dumps(truth, indent=2, default=int))
-        if root.exists():  # overwrite: move the old one aside first so the swap is quick
-            old = Path(tempfile.mkdtemp(prefix=f".{root.name}.old.", dir=root.parent))
-            os.replace(root, old / "dataset")
-            os.replace(tmp, root)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from oggm_glaunti.atomic import atomic_path, remove_stale_temporaries
+from oggm_glaunti.atomic import atomic_folder, atomic_path, remove_stale_temporaries
 from oggm_glaunti.integration.session.compilation_cache import CACHE_FOLDER, remove_broken_entries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,75 @@ def test_old_temporary_of_another_host_is_removed(tmp_path):
     fresh.write_text("maybe still being written")
     assert remove_stale_temporaries(tmp_path) == [str(other)]
     assert fresh.exists()
+
+
+def test_killed_folder_write_leaves_no_folder_and_its_temporary_is_removed(tmp_path):
+    target = tmp_path / "Hintereisferner"
+    code = """
+        import os, signal, sys
+        from oggm_glaunti.atomic import atomic_folder
+        with atomic_folder(sys.argv[1]) as tmp:
+            with open(os.path.join(tmp, "temperature.nc"), "w") as f:
+                f.write("half of a dataset")
+            os.kill(os.getpid(), signal.SIGKILL)
+    """
+    result = _python(code, str(target), check=False)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    assert not target.exists()
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(f".{target.name}.")]
+    assert len(left) == 1 and left[0].is_dir()
+    assert remove_stale_temporaries(tmp_path) == [str(left[0])]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_folder_write_leaves_nothing_and_an_existing_folder_is_kept(tmp_path):
+    target = tmp_path / "dataset"
+    with pytest.raises(RuntimeError, match="disk full"), atomic_folder(target) as tmp:
+        (Path(tmp) / "index.csv").write_text("half")
+        raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
+
+    with atomic_folder(target) as tmp:
+        (Path(tmp) / "index.csv").write_text("old")
+    assert oct(target.stat().st_mode & 0o777) == oct(0o777 & ~_umask_now())
+    with pytest.raises(FileExistsError, match="pass overwrite=True"), atomic_folder(target):
+        pytest.fail("entered although the folder exists")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_folder(target, overwrite=True) as tmp:
+        (Path(tmp) / "index.csv").write_text("half")
+        raise RuntimeError("disk full")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+    assert (target / "index.csv").read_text() == "old"
+
+    with atomic_folder(target, overwrite=True) as tmp:
+        (Path(tmp) / "index.csv").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+    assert [p.name for p in target.iterdir()] == ["index.csv"]
+    assert (target / "index.csv").read_text() == "new"
+
+
+def test_old_folder_is_put_back_when_the_new_one_cannot_be_renamed(tmp_path, monkeypatch):
+    target = tmp_path / "dataset"
+    with atomic_folder(target) as tmp:
+        (Path(tmp) / "index.csv").write_text("old")
+    replace, calls = os.replace, []
+
+    def second_fails(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError("rename refused")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_fails)
+    with pytest.raises(OSError, match="rename refused"), atomic_folder(target, overwrite=True) as tmp:
+        (Path(tmp) / "index.csv").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+    assert (target / "index.csv").read_text() == "old"
+
+
+def _umask_now() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 _COMPILE = """

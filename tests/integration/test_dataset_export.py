@@ -116,6 +116,16 @@ def test_missing_inputs_name_the_task_to_run(hef, tmp_path):
     assert not (tmp_path / "dataset").exists() or not any((tmp_path / "dataset").iterdir())
 
 
+def test_stake_file_in_mm_is_refused_and_nothing_written(hef, tmp_path):
+    from oggm_glaunti.integration.output.dataset_export import glaunti_export_glacier
+
+    stakes = tmp_path / "stakes.csv"
+    _stake_csv(hef, stakes, with_codes=True).assign(balance=-500.0).to_csv(stakes, index=False)
+    with pytest.raises(ValueError, match=r"stakes.csv: stake balances must be finite, in m w.e. .*divide by 1000"):
+        glaunti_export_glacier(hef, dataset_dir=tmp_path / "dataset", stakes=stakes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stakes.csv"]
+
+
 def test_existing_folder_is_kept_unless_overwrite(hef, exported):
     from oggm_glaunti.integration.output.dataset_export import glaunti_export_glacier
 

@@ -187,27 +187,60 @@ def from_geodetic(gdir, obs: Observations, geodetic) -> None:
     obs.sources.append(f"geodetic {y0}-{y1}")
 
 
-def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
-    """Add stake records from a CSV with columns date0, date1, lat, lon, balance (m w.e.)."""
-    import pyproj
+def read_stake_file(path: str | os.PathLike) -> pd.DataFrame:
+    """A stake CSV, checked: columns date0, date1 (ISO dates), lat, lon (WGS 84), balance
+    (m w.e.), other columns kept as they are.
 
-    if not os.path.exists(path):
+    Returns
+    -------
+    pandas.DataFrame
+        the file's table with ``date0`` and ``date1`` as ``datetime64[D]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        no such file.
+    ValueError
+        naming the file (and the record) for a missing column, a balance that is not finite
+        or not plausibly in m w.e. (mm read as m), an unreadable date or a record that ends
+        before it begins.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
         raise FileNotFoundError(f"stake file not found: {path}")
     df = pd.read_csv(path)
     missing = {"date0", "date1", "lat", "lon", "balance"} - set(df.columns)
     if missing:
-        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected date0, date1, lat, lon, balance")
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected date0, date1, lat, lon, "
+                         "balance (m w.e.)")
     balance = df["balance"].to_numpy(float)
     if not np.all(np.abs(balance) <= MAX_ABS_STAKE_M_WE):
         raise ValueError(f"{path}: stake balances must be finite, in m w.e. (within "
                          f"+-{MAX_ABS_STAKE_M_WE:g}); found {balance[~(np.abs(balance) <= MAX_ABS_STAKE_M_WE)][:3]} "
                          "(NaN, or mm w.e.? divide by 1000)")
-    df["date0"] = pd.to_datetime(df["date0"]).values.astype("datetime64[D]")
-    df["date1"] = pd.to_datetime(df["date1"]).values.astype("datetime64[D]")
-    if (df["date1"] <= df["date0"]).any():
-        raise ValueError(f"{path}: some records end before they begin (date1 <= date0)")
+    begin = pd.to_datetime(df["date0"], errors="coerce").to_numpy().astype("datetime64[D]")
+    end = pd.to_datetime(df["date1"], errors="coerce").to_numpy().astype("datetime64[D]")
+    unreadable = np.isnat(begin) | np.isnat(end)
+    if unreadable.any():
+        i = int(np.argmax(unreadable))
+        raise ValueError(f"{path}: record {i + 1} ({df['date0'].iloc[i]}..{df['date1'].iloc[i]}) has an "
+                         "unreadable date; give ISO dates (YYYY-MM-DD)")
+    reversed_ = end <= begin
+    if reversed_.any():
+        i = int(np.argmax(reversed_))
+        raise ValueError(f"{path}: {int(reversed_.sum())} record(s) end before they begin (date1 <= date0), "
+                         f"the first record {i + 1} ({begin[i]}..{end[i]})")
+    df["date0"], df["date1"] = begin, end
+    return df
+
+
+def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
+    """Add stake records from a CSV with columns date0, date1, lat, lon, balance (m w.e.)
+    (checked by :func:`read_stake_file`)."""
+    import pyproj
     import xarray as xr
 
+    df = read_stake_file(path)
     with xr.open_dataset(grid.path) as ds:
         x, y, srs = ds["x"].values, ds["y"].values, ds.attrs["pyproj_srs"]
     tx = pyproj.Transformer.from_crs("EPSG:4326", srs, always_xy=True)

@@ -24,15 +24,13 @@ Where OGGM's WGMS table has WGMS's own survey dates (FoG columns ``BEGIN_PERIOD`
 have none, so the defaults apply. :func:`export_glaunti_dataset` runs the task over many
 glacier directories and writes ``index.csv``.
 
-This module writes files in the dataset's layout and knows nothing of training (it imports
-only :mod:`oggm_glaunti.dataset_layout`); the training layer reads what it writes.
+This module writes files in the dataset's layout and knows nothing of training (of the
+dataset side it imports only :mod:`oggm_glaunti.dataset_layout`); the training layer reads what it writes.
 """
 from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from typing import Optional, Sequence
 
 import numpy as np
@@ -43,9 +41,10 @@ import xarray as xr
 from oggm import utils
 
 from ... import dataset_layout as layout
-from ...atomic import _umask, atomic_path
+from ...atomic import atomic_folder, atomic_path
 from ...core.plan import MAX_DAYS_PER_YEAR
 from ...observation_operators import first_of_month_after, season_month
+from ..calibration.observations import read_stake_file
 from ..grid.glacier_data import hydro_year_begin, read_daily_climate, read_model_grid
 from ..session.params import get_param
 
@@ -135,25 +134,15 @@ def read_stake_csv(path: str | os.PathLike, years: pd.DataFrame) -> pd.DataFrame
 
     Raises
     ------
-    ValueError
-        naming the file and the record for a missing column, a bad date, a reading that
-        ends before it begins or lies outside every exported year.
+    FileNotFoundError, ValueError
+        as :func:`~oggm_glaunti.integration.calibration.observations.read_stake_file` (the
+        checks of :func:`~oggm_glaunti.integration.glaunti_calibrate`'s stakes: columns,
+        dates, balances in m w.e.), and naming the file and the record for a reading that
+        lies outside every exported year or an unknown ``balance_code``.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"stake file not found: {path}")
-    table = pd.read_csv(path)
-    missing = {"date0", "date1", "lat", "lon", "balance"} - set(table.columns)
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected date0, date1, lat, lon, "
-                         "balance (m w.e.) and optionally balance_code")
-    begin = pd.to_datetime(table["date0"], errors="coerce").to_numpy().astype("datetime64[D]")
-    end = pd.to_datetime(table["date1"], errors="coerce").to_numpy().astype("datetime64[D]")
-    bad = np.isnat(begin) | np.isnat(end) | (end <= begin)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{path}: record {i + 1} ({table['date0'].iloc[i]}..{table['date1'].iloc[i]}) "
-                         "has an unreadable date or ends before it begins")
+    table = read_stake_file(path)
+    begin, end = (table[c].to_numpy().astype("datetime64[D]") for c in ("date0", "date1"))
     middle = begin + (end - begin) // 2
     starts = years["begin_date"].to_numpy().astype("datetime64[D]")
     stops = years["end_date"].to_numpy().astype("datetime64[D]")
@@ -245,7 +234,8 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
     climate_filesuffix, grid_filesuffix : str
         file suffixes of the daily climate and of the model grid.
     overwrite : bool
-        replace an existing folder of that name.
+        replace an existing folder of that name (else it raises :class:`FileExistsError`
+        before anything is written).
 
     Returns
     -------
@@ -258,8 +248,6 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
         x, y, srs = ds["x"].values, ds["y"].values, ds.attrs["pyproj_srs"]
     name = name or gdir.rgi_id
     folder = os.path.join(os.fspath(dataset_dir), name)
-    if os.path.exists(folder) and not overwrite:
-        raise FileExistsError(f"{folder} exists; pass overwrite=True to replace it")
 
     start_month, summer_month = _months(gdir)
     first, last = climate.dates[0], climate.dates[-1]
@@ -290,9 +278,7 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
     field = lambda series: np.broadcast_to(series[keep].astype(np.float32)[:, None, None],  # noqa: E731
                                            (len(dates),) + shape)
     repeat = lambda a: np.broadcast_to(a[None], (len(years),) + a.shape)  # noqa: E731
-    os.makedirs(dataset_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=os.fspath(dataset_dir))
-    try:
+    with atomic_folder(folder, overwrite=overwrite) as tmp:  # refuses an existing folder unless overwrite
         path = lambda f: os.path.join(tmp, f)  # noqa: E731
         _write(_on_grid({layout.TEMPERATURE_VAR: field(climate.temperature)}, ("time", "y", "x"), daily, srs),
                path(layout.TEMPERATURE_FILE), chunk_days=366)
@@ -311,13 +297,6 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
         table.to_csv(path(layout.TOTAL_SMB_FILE), index=False, float_format="%.4f")
         if point_table is not None:
             point_table.to_csv(path(layout.POINT_SMB_FILE), index=False, float_format="%.6f")
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     n_obs = int(table[["annual_balance", "winter_balance", "summer_balance"]].notna().to_numpy().sum())
     log.info("(%s) exported %d years (%d glacier-wide balances, %d stake readings) to %s", gdir.rgi_id,
              len(years), n_obs, 0 if point_table is None else len(point_table), folder)
