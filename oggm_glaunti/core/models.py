@@ -5,7 +5,8 @@
 - C: :class:`GlaUnTIModel` with ``use_facies=False`` - A's TI corrected by the CNN.
 - D: :class:`GlaUnTIModel` with ``use_facies=True`` - C with facies maps as CNN input.
 
-Every model offers ``initial_state(cells)``, ``run_year(year, state, carried, daily)`` and
+Every model offers ``initial_state(cells)``,
+``run_year(year, state, carried, daily, window, correction_delta)`` and
 ``run_cells(temperature, precipitation, plan, state, carried, corrections, ...)``. ``run_cells``
 is the one implementation of a model year given its corrections: ``run_year`` runs it on a
 grid (after computing the corrections there, for C and D), and it runs alone on any other

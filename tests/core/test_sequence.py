@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -92,8 +93,6 @@ def test_cells_refuse_wrong_corrections(three_years):
 def test_correction_delta_none_is_the_year_as_before(three_years):
     """``correction_delta=None`` runs the year exactly as before it existed (the corrector's
     fields, then the corrected TI run: bit for bit); a delta is added to those fields."""
-    import equinox as eqx
-
     (t, p, kw), _ = three_years[0]
     year = year_forcing(t, p, **kw)
     model = load_pretrained("C")
