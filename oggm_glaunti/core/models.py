@@ -5,7 +5,8 @@
 - C: :class:`GlaUnTIModel` with ``use_facies=False`` - A's TI corrected by the CNN.
 - D: :class:`GlaUnTIModel` with ``use_facies=True`` - C with facies maps as CNN input.
 
-Every model offers ``initial_state(cells)``, ``run_year(year, state, carried, daily)`` and
+Every model offers ``initial_state(cells)``,
+``run_year(year, state, carried, daily, window, correction_delta)`` and
 ``run_cells(temperature, precipitation, plan, state, carried, corrections, ...)``. ``run_cells``
 is the one implementation of a model year given its corrections: ``run_year`` runs it on a
 grid (after computing the corrections there, for C and D), and it runs alone on any other
@@ -93,9 +94,9 @@ def _ti_year(values: TIValues, temperature: Array, precipitation: Array, plan: D
     return YearResult(res.period_smb, res.daily, res.final_state, corrections, climate=series)
 
 
-def _no_corrections(variant: str, corrections: Optional[Array]) -> None:
+def _no_corrections(variant: str, corrections: Optional[Array], name: str = "corrections") -> None:
     if corrections is not None:
-        raise ValueError(f"corrections were given, but variant {variant} has no corrector; pass corrections=None")
+        raise ValueError(f"{name} given, but variant {variant} has no corrector; pass {name}=None")
 
 
 class TIModel(eqx.Module):
@@ -112,9 +113,10 @@ class TIModel(eqx.Module):
         return jnp.full(cells, self.ti.constrained().snow_depletion_centre, jnp.float32)
 
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
-                 window: Optional[Window] = None) -> YearResult:
+                 window: Optional[Window] = None, correction_delta: Optional[Array] = None) -> YearResult:
         """One year; ``window`` (the corrector's, see :class:`GlaUnTIModel`) changes nothing
-        for a cell-local model."""
+        for a cell-local model; ``correction_delta`` must be None (no corrector)."""
+        _no_corrections(self.variant, correction_delta, "correction_delta")
         return self.run_cells(year.temperature, year.precipitation, year.plan, state, carried, daily=daily)
 
     def run_cells(self, temperature: Array, precipitation: Array, plan: DayPlan, state: Array, carried=True,
@@ -190,8 +192,31 @@ class GlaUnTIModel(eqx.Module):
         return self.corrections_from(year, sens, window), sens
 
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
-                 window: Optional[Window] = None) -> YearResult:
+                 window: Optional[Window] = None, correction_delta: Optional[Array] = None) -> YearResult:
+        """One year on the grid: the corrector's fields from the year's own forcing and
+        ``state``, then the corrected TI run.
+
+        Parameters
+        ----------
+        year : the year's :class:`~oggm_glaunti.core.forcing.YearForcing` on an (H, W) grid.
+        state : the SWE entering the year, (H, W), m w.e.
+        carried : unused (see :class:`GRUModel`).
+        daily : also return the daily SMB.
+        window : restricts the corrector to part of the grid, see :meth:`corrections_from`.
+        correction_delta : (5, H, W) float32 or None
+            added to the corrector's fields d1..d5 before the TI run, in their own units
+            (d1..d3: log factors, d4 and d5: degC); the differentiable tools' change of a
+            field in a cell. The corrector's own output does not see it. None (default): no
+            change, and nothing is added.
+
+        Returns
+        -------
+        :class:`YearResult` whose ``corrections`` are the fields the TI run used (with
+        ``correction_delta``) and ``sensitivities`` the corrector's channels 1-3.
+        """
         corrections, sens = self.corrections(year, state, window)
+        if correction_delta is not None:
+            corrections = corrections + correction_delta
         res = self.run_corrected(year, state, corrections, daily)
         return res._replace(sensitivities=sens)
 
@@ -229,8 +254,10 @@ class GRUModel(eqx.Module):
         return self.gru.initial_state(cells)
 
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,
-                 window: Optional[Window] = None) -> YearResult:
-        """One year; ``window`` changes nothing for the cell-local GRU."""
+                 window: Optional[Window] = None, correction_delta: Optional[Array] = None) -> YearResult:
+        """One year; ``window`` changes nothing for the cell-local GRU; ``correction_delta``
+        must be None (no corrector)."""
+        _no_corrections(self.variant, correction_delta, "correction_delta")
         return self.run_cells(year.temperature, year.precipitation, year.plan, state, carried, daily=daily)
 
     def run_cells(self, temperature: Array, precipitation: Array, plan: DayPlan, state: Array, carried=True,

@@ -145,10 +145,7 @@ def year_parameter_sensitivities(model: Model, year: YearForcing, state=None, ca
     def smb(ti, temp_bias, prcp_fac, delta):
         m = eqx.tree_at(lambda x: x.ti, model, ti)
         changed = year._replace(temperature=year.temperature + temp_bias, precipitation=year.precipitation * prcp_fac)
-        if delta is None:
-            res = m.run_year(changed, state, carried)
-        else:  # the corrector's fields of the changed year, then the change of a field
-            res = m.run_corrected(changed, state, m.corrections(changed, state)[0] + delta)
+        res = m.run_year(changed, state, carried, correction_delta=delta)
         return glacier_wide(res.period_smb.sum(0), year.outline)
 
     return year_sensitivities(gradient_function(smb), model.ti, corrections)

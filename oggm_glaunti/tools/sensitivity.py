@@ -5,6 +5,9 @@ TI parameters are the stored (unconstrained) values of spec section 2: for a ``*
 parameter the gradient is the response to a relative change (d SMB / d ln x). A
 correction field's gradient is a map: the response of the glacier-wide SMB to a change
 of that field in one cell (d1..d3 are log factors, d4 and d5 in degC).
+It is the gradient, at zero, of the core's year with a ``correction_delta``
+(:meth:`oggm_glaunti.core.GlaUnTIModel.run_year`): the corrector's fields of the year plus
+the change, then the corrected TI run.
 
 For variants C and D these are the model's gradients as published: the corrector's first
 three inputs (the uncorrected year's SMB and its responses to +0.5 degC and +5 %

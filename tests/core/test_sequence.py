@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -87,6 +88,47 @@ def test_cells_refuse_wrong_corrections(three_years):
     with pytest.raises(ValueError, match="variant A has no corrector"):
         load_pretrained("A").run_cells(year.temperature, year.precipitation, year.plan, np.zeros(t.shape[1:]),
                                        corrections=np.zeros((5,) + t.shape[1:]))
+
+
+def test_correction_delta_none_is_the_year_as_before(three_years):
+    """``correction_delta=None`` runs the year exactly as before it existed (the corrector's
+    fields, then the corrected TI run: bit for bit); a delta is added to those fields."""
+    (t, p, kw), _ = three_years[0]
+    year = year_forcing(t, p, **kw)
+    model = load_pretrained("C")
+    state = model.initial_state(t.shape[1:])
+
+    @eqx.filter_jit
+    def before(model, year, state):  # the year's body before correction_delta existed
+        corrections, sens = model.corrections(year, state)
+        return model.run_corrected(year, state, corrections, True)._replace(sensitivities=sens)
+
+    @eqx.filter_jit
+    def now(model, year, state, delta):
+        return model.run_year(year, state, daily=True, correction_delta=delta)
+
+    expected = before(model, year, state)
+    for delta in (None, np.zeros((5,) + t.shape[1:], np.float32)):
+        got = now(model, year, state, delta)
+        for name in ("period_smb", "daily", "final_state", "corrections", "sensitivities"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+
+    delta = np.zeros((5,) + t.shape[1:], np.float32)
+    delta[3] = 1.0  # d4: the snow/rain threshold 1 degC higher everywhere
+    changed = now(model, year, state, delta)
+    np.testing.assert_array_equal(changed.corrections, expected.corrections + delta)
+    direct = run_year(model, year, state, daily=True, corrections=expected.corrections + delta)
+    np.testing.assert_array_equal(changed.period_smb, direct.period_smb)
+    assert float(changed.period_smb.sum()) > float(expected.period_smb.sum())  # more snow
+
+
+@pytest.mark.parametrize("variant", ["A", "B"])
+def test_correction_delta_refused_without_corrector(three_years, variant):
+    (t, p, kw), _ = three_years[0]
+    model = load_pretrained(variant)
+    with pytest.raises(ValueError, match=f"correction_delta given, but variant {variant} has no corrector"):
+        model.run_year(year_forcing(t, p, **kw), model.initial_state(t.shape[1:]),
+                       correction_delta=np.zeros((5,) + t.shape[1:], np.float32))
 
 
 @pytest.mark.parametrize("variant", ["A", "B"])

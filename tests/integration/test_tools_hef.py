@@ -64,6 +64,24 @@ def test_uncertainty_and_sensitivity_tasks_write_their_files(hef_daily):
     assert os.path.exists(hef_daily.get_filepath("glaunti_sensitivities"))
 
 
+def test_sensitivity_task_corrections_through_the_glacier_year(hef_daily):
+    """Variant C: the correction fields' gradients come from the glacier's year with a
+    ``correction_delta``. d1, d2 and d4 add to the stored ``prec_scale_log``, ``ddf_snow_log``
+    and ``snow_to_rain_centre`` in each cell, so their maps sum to those parameters' gradients;
+    and the numbers are those of the task's old copy of the year (commit 74871a2, same bits)."""
+    ds = tasks.glaunti_sensitivities(hef_daily, years=(2000, 2000), variant="C", filesuffix="_c",
+                                     continue_on_error=False)
+    sums = ds.correction_gradient.values.astype(np.float64).sum((1, 2))
+    ti = dict(zip(ds.parameter.values, ds.ti_gradient.values))
+    np.testing.assert_allclose(sums[[0, 1, 3]], [ti["prec_scale_log"], ti["ddf_snow_log"], ti["snow_to_rain_centre"]],
+                               rtol=1e-5)
+    close = dict(rtol=1e-6, atol=1e-8)  # float32 numbers stored to full precision
+    np.testing.assert_allclose([float(ds.smb), float(ds.temp_bias_gradient), float(ds.prcp_fac_gradient)],
+                               [-0.0020901949610561132, -0.5500688552856445, 2.161508560180664], **close)
+    np.testing.assert_allclose(sums, [2.0265554772032246, -2.100117850240455, -0.1762498640875089,
+                                      0.14949381109282012, -0.5247720235449869], rtol=1e-6, atol=1e-7)
+
+
 # --- bad input ----------------------------------------------------------------------------
 def test_target_period_outside_climate(hef_daily):
     with pytest.raises(ValueError, match=r"target_years 2001-2010 .* outside the daily climate .* gives full "

@@ -117,13 +117,16 @@ def _window(grid: GridArrays, size: tuple[int, int] | None):
 
 
 def run_glacier_year(model: Model, reference, state, carried, temp_bias, prcp_fac, grid: GridArrays,
-                     window_size: tuple[int, int] | None, daily: bool = False, cell_delta=None) -> YearResult:
+                     window_size: tuple[int, int] | None, daily: bool = False, cell_delta=None,
+                     correction_delta=None) -> YearResult:
     """The model's year on a glacier's grid: :func:`grid_forcing`, then the core's year,
     the corrector restricted to the glacier's own grid (``window_size`` at
     ``grid.window_origin``). Traceable in every array argument (``cell_delta``: see
-    :func:`grid_forcing`)."""
+    :func:`grid_forcing`; ``correction_delta``, (5, H, W) or None, C and D only: added to
+    the corrector's fields d1..d5, see :meth:`~oggm_glaunti.core.GlaUnTIModel.run_year`)."""
     year = grid_forcing(reference, temp_bias, prcp_fac, grid, cell_delta)
-    return model.run_year(year, state, carried, daily, window=_window(grid, window_size))
+    return model.run_year(year, state, carried, daily, window=_window(grid, window_size),
+                          correction_delta=correction_delta)
 
 
 def scan_runs(model: Model, reference, fresh, temp_bias, prcp_fac, grid: GridArrays,

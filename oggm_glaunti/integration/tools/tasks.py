@@ -295,7 +295,7 @@ def glaunti_sensitivities(gdir, years: tuple[int, int], *, variant: str | None =
 
     from ...core import GlaUnTIModel, STORED_NAMES
     from ...tools.sensitivity import gradient_function, mean_sensitivities, year_sensitivities
-    from ..run.glacier_year import grid_forcing, run_glacier_year
+    from ..run.glacier_year import run_glacier_year
     from ...tools.core_inputs import glacier_wide
     from .glacier_runs import TracedRun, check_years
 
@@ -305,17 +305,12 @@ def glaunti_sensitivities(gdir, years: tuple[int, int], *, variant: str | None =
     span = check_years(run, years, "years")
     traced = TracedRun(run, adj)
     model, grid = traced.model, traced.grid
-    window = (grid.window_origin[0], grid.window_origin[1], *run.window_size)
     corrected = isinstance(model, GlaUnTIModel)
 
     def smb(ti, temp_bias, prcp_fac, delta, reference, state):
         m = eqx.tree_at(lambda x: x.ti, model, ti)
-        bias, fac = adj.temp_bias + temp_bias, adj.prcp_fac * prcp_fac
-        if delta is None:
-            res = run_glacier_year(m, reference, state, True, bias, fac, grid, run.window_size)
-        else:  # the corrector's fields of this forcing, then the change of a field
-            forcing = grid_forcing(reference, bias, fac, grid)
-            res = m.run_corrected(forcing, state, m.corrections(forcing, state, window)[0] + delta)
+        res = run_glacier_year(m, reference, state, True, adj.temp_bias + temp_bias, adj.prcp_fac * prcp_fac, grid,
+                               run.window_size, correction_delta=delta)
         return glacier_wide(res.period_smb.sum(0), traced.outline)
 
     value_and_grad = gradient_function(smb)
