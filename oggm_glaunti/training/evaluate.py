@@ -213,7 +213,7 @@ class Evaluation:
                 "per_glacier": json_safe(self.per_glacier)}
 
     def write_json(self, path: str | os.PathLike) -> None:
-        """The scores (:meth:`to_dict`) as JSON, written atomically."""
+        """The scores (``to_dict()``) as JSON, written atomically."""
         with atomic_path(path, suffix=".json") as tmp, open(tmp, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
 
