@@ -13,19 +13,22 @@ import numpy as np
 SCORES = ("n", "r", "rmse", "mae", "bias")
 
 
-def skill(modelled, observed) -> dict[str, float]:
+def skill(modelled, observed, min_pairs_for_r: int = 2) -> dict[str, float]:
     """Pearson r, RMSE, MAE and bias (mean of modelled − observed) over pairs where both exist.
 
     Parameters
     ----------
     modelled, observed : array-like of the same shape
         values in the same unit (NaN marks a missing pair).
+    min_pairs_for_r : int
+        fewest pairs for which r is given (2, the published code's rule, gives r = ±1 for
+        two pairs; the calibration's skill asks for 3).
 
     Returns
     -------
     dict
-        ``n`` (number of pairs), ``r`` (NaN with fewer than 2 pairs or no spread), ``rmse``,
-        ``mae`` and ``bias`` (NaN with no pairs).
+        ``n`` (number of pairs), ``r`` (NaN with fewer than ``min_pairs_for_r`` pairs or no
+        spread), ``rmse``, ``mae`` and ``bias`` (NaN with no pairs).
     """
     modelled = np.asarray(modelled, np.float64).ravel()
     observed = np.asarray(observed, np.float64).ravel()
@@ -38,7 +41,7 @@ def skill(modelled, observed) -> dict[str, float]:
         return {"n": 0, "r": math.nan, "rmse": math.nan, "mae": math.nan, "bias": math.nan}
     error = m - o
     spread = m.std() > 0 and o.std() > 0
-    r = float(np.corrcoef(m, o)[0, 1]) if n >= 2 and spread else math.nan
+    r = float(np.corrcoef(m, o)[0, 1]) if n >= max(min_pairs_for_r, 2) and spread else math.nan
     return {"n": n, "r": r, "rmse": float(np.sqrt(np.mean(error**2))),
             "mae": float(np.mean(np.abs(error))), "bias": float(np.mean(error))}
 

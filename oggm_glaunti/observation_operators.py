@@ -19,11 +19,24 @@ Conventions
   WGMS band centres) is put on the same bands as the mean of its values inside each band.
 - **Seasons**: winter ends and summer begins on the first day of ``winter_end_month``
   (5, May, in the north); the southern hemisphere shifts every month by 6.
+- **Year labels**: our hydrological year is labelled by the calendar year it begins in,
+  WGMS's by the year it ends in, in both hemispheres: WGMS year = our label + 1
+  (:func:`wgms_year_of`, :func:`hydro_year_of`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def wgms_year_of(hydro_year: int) -> int:
+    """WGMS's label of our hydrological year ``hydro_year`` (the calendar year it ends in)."""
+    return int(hydro_year) + 1
+
+
+def hydro_year_of(wgms_year: int) -> int:
+    """Our label of WGMS year ``wgms_year`` (the calendar year it begins in)."""
+    return int(wgms_year) - 1
 
 
 def season_month(month: int, hemisphere: str) -> int:

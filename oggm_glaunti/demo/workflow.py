@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..observation_operators import hydro_year_of
+
 log = logging.getLogger(__name__)
 
 #: The historical comparison: the WGMS years inside the HISTALP demo climate.
@@ -134,7 +136,8 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     profiles = mb_profiles(gdir, models)
 
     step("GlaUnTI SMB and corrections on its grid")
-    glaunti_gridded_smb(gdir, ys=HISTORICAL_YEARS[0] - 1, ye=HISTORICAL_YEARS[1] - 1, variant=variant)
+    glaunti_gridded_smb(gdir, ys=hydro_year_of(HISTORICAL_YEARS[0]), ye=hydro_year_of(HISTORICAL_YEARS[1]),
+                        variant=variant)
 
     step(f"projections {PROJECTION_YEARS[0]}-{PROJECTION_YEARS[1]} with CMIP5 CCSM4 RCP2.6 (both models)")
     tasks.process_cmip_data(gdir, filesuffix=GCM_SUFFIX, fpath_temp=utils.get_demo_file(GCM_FILES[0]),

@@ -12,8 +12,7 @@ import argparse
 import json
 import os
 
-import numpy as np
-
+from ..atomic import atomic_path
 from ..core.parameters import TI_PRIOR_WEIGHT
 from ..metrics import json_safe
 
@@ -193,24 +192,18 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 
 def require_scored_pairs(pairs, model_name: str) -> None:
-    """Refuse an evaluation that scored nothing, or whose model gave non-finite SMB.
+    """Refuse an evaluation that scored nothing (non-finite SMB the library refuses itself:
+    :class:`~oggm_glaunti.training.evaluate.NonFiniteSMB`).
 
     Raises
     ------
     ValueError
-        naming the model and what to change (years, glaciers or the weights).
+        naming the model and the options to change (years or glaciers).
     """
     if len(pairs) == 0:
         raise ValueError(
-            "no observation was scored: the chosen glaciers have no observation in the scored "
+            f"no observation was scored with the model ({model_name}): the chosen glaciers have no observation in the scored "
             "years; check --folds/--glaciers and --first-year/--last-year/--spinup-years")
-    modelled = pairs["modelled"].to_numpy(float)
-    bad = int((~np.isfinite(modelled)).sum())
-    if bad:
-        raise ValueError(
-            f"the model ({model_name}) gives NaN or infinite SMB for {bad} of {len(pairs)} "
-            "observations: its weights are unusable (e.g. a diverged training); evaluate an "
-            "earlier, finite model")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -219,19 +212,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     and a modelled-vs-observed scatter plot."""
     from ..weights import load_model, load_pretrained
     from .dataset import read_dataset
-    from .evaluate import evaluate
+    from .evaluate import NonFiniteSMB, evaluate
 
     model = load_pretrained(args.variant) if args.variant else load_model(args.weights)
     glaciers = (read_dataset(args.dataset, names=args.glaciers) if args.glaciers
                 else read_dataset(args.dataset, folds=args.folds))
     if not glaciers:
         raise SystemExit(f"no glacier of folds {args.folds} in {args.dataset}")
-    result = evaluate(model, glaciers, args.spinup_years, args.first_year, args.last_year,
-                      args.chunk_years, args.include_index, progress=not args.quiet)
-    require_scored_pairs(result.pairs, args.weights or f"published variant {args.variant}")
+    model_name = args.weights or f"published variant {args.variant}"
+    try:
+        result = evaluate(model, glaciers, args.spinup_years, args.first_year, args.last_year,
+                          args.chunk_years, args.include_index, progress=not args.quiet)
+    except NonFiniteSMB as exc:
+        raise ValueError(f"{model_name}: {exc}") from None
+    require_scored_pairs(result.pairs, model_name)
     os.makedirs(args.output, exist_ok=True)
     result.write_json(os.path.join(args.output, "metrics.json"))
-    result.pairs.to_csv(os.path.join(args.output, "pairs.csv"), index=False)
+    with atomic_path(os.path.join(args.output, "pairs.csv"), suffix=".csv") as tmp:
+        result.pairs.to_csv(tmp, index=False)
     label = f"variant {model.variant}" + (f" ({args.weights})" if args.weights else " (published)")
     result.plot(os.path.join(args.output, "scatter.png"), title=label)
     result.write_glacier_json(os.path.join(args.output, "glaciers"), model=label)
@@ -251,11 +249,12 @@ def run_pool_scores(args: argparse.Namespace) -> int:
     pooled = scores_of(pairs)
     table = pooled_table(pooled)
     os.makedirs(args.output, exist_ok=True)
-    with open(os.path.join(args.output, "metrics.md"), "w") as f:
+    with atomic_path(os.path.join(args.output, "metrics.md"), suffix=".md") as tmp, open(tmp, "w") as f:
         f.write(table + "\n")
-    with open(os.path.join(args.output, "metrics.json"), "w") as f:
+    with atomic_path(os.path.join(args.output, "metrics.json"), suffix=".json") as tmp, open(tmp, "w") as f:
         json.dump({"files": [os.fspath(p) for p in args.files], "pooled": json_safe(pooled)}, f, indent=1)
-    pairs.to_csv(os.path.join(args.output, "pairs.csv"), index=False)
+    with atomic_path(os.path.join(args.output, "pairs.csv"), suffix=".csv") as tmp:
+        pairs.to_csv(tmp, index=False)
     scatter_plot(pairs, pooled, os.path.join(args.output, "scatter.png"), args.title)
     print(f"{len(args.files)} file(s), {pairs['glacier'].nunique()} glacier(s)\n{table}\n"
           f"results in {args.output}")

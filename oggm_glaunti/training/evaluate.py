@@ -25,6 +25,7 @@ obs), per kind and season, pooled and per glacier.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ import pandas as pd
 from jax import Array
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_path
 from ..core.forcing import YearForcing
 from ..core.models import Model
 from ..core.sequence import run_years
@@ -93,10 +95,37 @@ def _season_dates(window) -> dict[str, tuple[np.datetime64, np.datetime64]]:
     return dates
 
 
+class NonFiniteSMB(ValueError):
+    """The model gave NaN or infinite SMB for observations it was scored on."""
+
+
+def require_finite_modelled(table: pd.DataFrame, glacier: str) -> None:
+    """Refuse ``glacier``'s pairs when any modelled value is NaN or infinite.
+
+    Raises
+    ------
+    NonFiniteSMB
+        naming the glacier, the years and what to change (the weights).
+    """
+    bad = ~np.isfinite(table["modelled"].to_numpy(float))
+    if bad.any():
+        years = sorted({int(y) for y in table.loc[bad, "year"]})
+        raise NonFiniteSMB(
+            f"the model gives NaN or infinite SMB for {int(bad.sum())} of {len(table)} observations of "
+            f"glacier {glacier!r} (years {years[0]}-{years[-1]}): its weights are unusable (e.g. a "
+            "diverged training); evaluate an earlier, finite model")
+
+
 def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool = False) -> pd.DataFrame:
     """Modelled and observed values of one glacier: columns glacier, kind, season, year,
     begin, end, row, col, modelled, observed (one row per observation scored), valued by the
-    published convention (module docstring)."""
+    published convention (module docstring).
+
+    Raises
+    ------
+    NonFiniteSMB
+        when the model gives NaN or infinite SMB for any of them (:func:`require_finite_modelled`).
+    """
     glacier = sequence.glacier
     height, width = glacier.shape
     stakes = _stakes_to_score(sequence, include_index)
@@ -109,7 +138,7 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
     n_dates = int((glacier.windows[sequence.years[-1]].end - first).astype(int)) + 1
     series = np.zeros((n_dates, slots), np.float64)  # joined daily SMB at the stake cells
     neighbours = _neighbour_outlines(glacier, sequence.years)
-    year_steps = {}  # run year -> (dates of its steps, glacier-wide (steps, 3): own/prev/next outline)
+    year_steps = {}  # run year -> (date index of its steps, glacier-wide (steps, 3): own/prev/next outline)
     state = start_state(*eqx.partition(model, eqx.is_array), glacier.shape)
     for i, (start, stop) in enumerate(sequence.chunks):
         forcing = sequence.forcing(i)
@@ -120,19 +149,20 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
             days = np.asarray(forcing.plan.day_index[k])[active]
             offset = int((glacier.windows[year].begin - first).astype(int))
             np.add.at(series, offset + days, points[k][active])
-            year_steps[year] = (glacier.windows[year].begin + days, gw[k][active])
+            year_steps[year] = (offset + days, gw[k][active])
 
     position = {y: i for i, y in enumerate(sequence.years)}
 
-    def glacier_wide(year: int, begin: np.datetime64, end: np.datetime64) -> float:
-        """Sum over begin..end (both in full) of the joined series, with ``year``'s outline."""
-        total = 0.0
+    @functools.cache
+    def glacier_wide_series(year: int) -> np.ndarray:
+        """The joined glacier-wide daily SMB (per date from ``first``) with ``year``'s outline."""
+        joined = np.zeros(n_dates, np.float64)
         # (run year, its column scored with this year's outline): own, previous (next=this), next
         for k, column in ((position[year], 0), (position[year] - 1, 2), (position[year] + 1, 1)):
             if 0 <= k < len(sequence.years):
-                dates, values = year_steps[sequence.years[k]]
-                total += float(values[(dates >= begin) & (dates <= end), column].sum())
-        return total
+                index, values = year_steps[sequence.years[k]]
+                np.add.at(joined, index, values[:, column])
+        return joined
 
     rows = []
     for obs in glacier.glacier_wide:
@@ -144,7 +174,8 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
             continue
         begin, end = dates[obs.season]
         rows.append(dict(kind="glacier_wide", season=obs.season, year=obs.year, begin=str(begin),
-                         end=str(end), row=None, col=None, modelled=glacier_wide(obs.year, begin, end),
+                         end=str(end), row=None, col=None,
+                         modelled=float(window_sum(glacier_wide_series(obs.year), first, begin, end)),
                          observed=obs.balance))
     for stake, k in zip(stakes, which):
         rows.append(dict(kind="point", season=stake.season, year=stake.year, begin=str(stake.begin),
@@ -154,6 +185,7 @@ def glacier_pairs(model: Model, sequence: GlacierSequence, include_index: bool =
     table = pd.DataFrame(rows, columns=["kind", "season", "year", "begin", "end", "row", "col",
                                         "modelled", "observed"])
     table.insert(0, "glacier", glacier.name)
+    require_finite_modelled(table, glacier.name)
     return table
 
 
@@ -181,7 +213,8 @@ class Evaluation:
                 "per_glacier": json_safe(self.per_glacier)}
 
     def write_json(self, path: str | os.PathLike) -> None:
-        with open(path, "w") as f:
+        """The scores (``to_dict()``) as JSON, written atomically."""
+        with atomic_path(path, suffix=".json") as tmp, open(tmp, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
 
     def write_glacier_json(self, folder: str | os.PathLike, model: str = "") -> list[str]:
@@ -211,6 +244,11 @@ def evaluate(model: Model, glaciers: Sequence[GlacierData], spinup_years: int = 
     include_index : also score stakes coded "index".
     progress : show a progress bar.
     run_from : start the runs at this year if earlier than the spin-up start.
+
+    Raises
+    ------
+    NonFiniteSMB
+        when the model gives NaN or infinite SMB for an observation (see :func:`glacier_pairs`).
     """
     tables = []
     for glacier in tqdm(glaciers, desc="evaluate", disable=not progress):

@@ -2,7 +2,8 @@
 stake records. No JAX here.
 
 Conventions: WGMS balances of year Y are glaciological hydrological years (1 Oct Y-1 to
-30 Sep Y in the northern hemisphere), i.e. our hydrological year labelled Y - 1. Winter ends
+30 Sep Y in the northern hemisphere), i.e. our hydrological year labelled Y - 1
+(:func:`~oggm_glaunti.observation_operators.hydro_year_of`, in both hemispheres). Winter ends
 and summer begins on the first day of ``winter_end_month`` (May in the north). Values are
 converted to m w.e.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ...observation_operators import band_edges, band_weights, hydro_year_of, profile_on_bands
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ class Observations:
     def keep_wgms_years(self, wgms_years) -> None:
         """Keep the WGMS balances and profiles of these WGMS years only (hydrological year
         label + 1)."""
-        keep = {int(y) - 1 for y in wgms_years}
+        keep = {hydro_year_of(y) for y in wgms_years}
         for kind in ("annual", "winter", "summer"):
             series = getattr(self, kind)
             for y in [y for y in series if y not in keep]:
@@ -151,7 +154,7 @@ def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> boo
                            ("SUMMER_BALANCE", obs.summer)):
         if column in df:
             for year, value in df[column].dropna().items():
-                target[int(year) - 1] = float(value) / 1000.0
+                target[hydro_year_of(year)] = float(value) / 1000.0
     obs.sources.append(f"WGMS ({len(df)} years)")
     return True
 
@@ -275,8 +278,6 @@ def from_wgms_profiles(gdir, obs: Observations, grid, ref_years: tuple[int, int]
     :mod:`oggm_glaunti.observation_operators`). WGMS altitudes outside the grid's glacier
     bands are dropped with a warning; none inside is an error.
     """
-    from ...observation_operators import band_edges, band_weights, profile_on_bands
-
     try:
         df = gdir.get_ref_mb_profile()
     except (RuntimeError, FileNotFoundError, KeyError) as exc:
@@ -301,6 +302,6 @@ def from_wgms_profiles(gdir, obs: Observations, grid, ref_years: tuple[int, int]
     has_cells = band_weights(grid.elevation, grid.outline, edges).sum((1, 2)) > 0
     bands = profile_on_bands(altitudes, df.to_numpy(float) / 1000.0, edges)
     bands[:, ~has_cells] = np.nan
-    profiles = Profiles(edges, {int(y) - 1: row for y, row in zip(df.index, bands) if np.isfinite(row).any()})
+    profiles = Profiles(edges, {hydro_year_of(y): row for y, row in zip(df.index, bands) if np.isfinite(row).any()})
     obs.profiles = profiles
     obs.sources.append(f"WGMS profiles ({len(profiles.values)} years, {dz:g} m bands)")

@@ -34,6 +34,8 @@ import os
 import numpy as np
 from oggm import cfg, utils
 
+from ...metrics import json_safe, skill
+from ...observation_operators import band_weights, hydro_year_of, wgms_year_of
 from ..session.params import register_file_keys
 
 log = logging.getLogger(__name__)
@@ -58,14 +60,12 @@ def folds(years, split: str, n_blocks: int = 2, k: int = 5) -> list[list[int]]:
 
 
 def scores(model: np.ndarray, observed: np.ndarray) -> dict:
-    """{'n', 'rmse', 'bias', 'r'} of model against observed (finite pairs), m w.e."""
-    model, observed = np.asarray(model, float), np.asarray(observed, float)
-    ok = np.isfinite(model) & np.isfinite(observed)
-    m, o = model[ok], observed[ok]
-    if m.size == 0:
+    """{'n', 'rmse', 'bias', 'r'} of model against observed (finite pairs), m w.e.: those of
+    :func:`oggm_glaunti.metrics.skill`, r NaN with fewer than 3 pairs (and only 'n' with none)."""
+    result = skill(model, observed, min_pairs_for_r=3)
+    if result["n"] == 0:
         return {"n": 0}
-    r = float(np.corrcoef(m, o)[0, 1]) if m.size > 2 and np.std(m) > 0 and np.std(o) > 0 else float("nan")
-    return {"n": int(m.size), "rmse": float(np.sqrt(np.mean((m - o) ** 2))), "bias": float(np.mean(m - o)), "r": r}
+    return {key: result[key] for key in ("n", "rmse", "bias", "r")}
 
 
 def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heights):
@@ -131,8 +131,6 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     -------
     the dict written to ``glaunti_skill_<variant>.json``.
     """
-    from ...metrics import json_safe
-    from ...observation_operators import band_weights
     from .objective import Objective, initial_theta
     from .observations import Observations, from_wgms, from_wgms_profiles
     from .task import fit_calibration
@@ -153,11 +151,11 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
             from_wgms_profiles(gdir, obs, run.grid, ref_years)
         except ValueError as exc:
             log.warning("%s: profiles not scored (%s)", gdir.rgi_id, exc)
-    wgms_years = sorted(y + 1 for y in obs.annual if y in covered)
+    wgms_years = sorted(wgms_year_of(y) for y in obs.annual if y in covered)
     if len(wgms_years) < 4:
         raise ValueError(f"{gdir.rgi_id}: {len(wgms_years)} WGMS annual balance(s) inside the daily climate; "
                          "cross-validation needs at least 4")
-    years = sorted(y - 1 for y in wgms_years)
+    years = sorted(hydro_year_of(y) for y in wgms_years)
     # the evaluation: every WGMS year and profile, scored only, at any parameters
     evaluation_obs = Observations(annual={y: obs.annual[y] for y in years},
                                   winter={y: v for y, v in obs.winter.items() if y in years},
@@ -195,17 +193,18 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
                 sim = ev.simulated(th)
                 prof = ev.profiles(th) if evaluation_obs.profiles is not None else None
                 for y in held_out:
-                    h = y - 1
+                    h = hydro_year_of(y)
                     for kind in ("annual", "winter", "summer"):
                         predicted[name][kind][h] = sim[h][kind]
                     if prof is not None and h in evaluation_obs.profiles.values:
                         predicted[name]["profile"][h] = prof[years.index(h)]
-            annual, profiles, melt_f = _monthly_ti(gdir, train, {y: observed["annual"][y - 1] for y in train},
+            annual, profiles, melt_f = _monthly_ti(gdir, train, {y: observed["annual"][hydro_year_of(y)] for y in train},
                                                    held_out, band_heights if band_heights is not None else np.zeros(0))
             for y in held_out:
-                predicted["MonthlyTIModel"]["annual"][y - 1] = annual[y]
-                if band_heights is not None and (y - 1) in evaluation_obs.profiles.values:
-                    predicted["MonthlyTIModel"]["profile"][y - 1] = profiles[y]
+                h = hydro_year_of(y)
+                predicted["MonthlyTIModel"]["annual"][h] = annual[y]
+                if band_heights is not None and h in evaluation_obs.profiles.values:
+                    predicted["MonthlyTIModel"]["profile"][h] = profiles[y]
             fold_info.append({"held_out": [held_out[0], held_out[-1]] if split == "blocked" else held_out,
                               "temp_bias": fit.fitted.temp_bias, "prcp_fac": fit.fitted.prcp_fac,
                               "calibrated_parameters": list(fit.parameters), "monthly_ti_melt_f": melt_f})

@@ -75,6 +75,7 @@ from typing import NamedTuple
 import numpy as np
 from oggm import utils
 
+from ...observation_operators import wgms_year_of
 from .observations import Observations, from_geodetic, from_stakes, from_wgms, from_wgms_profiles
 from ..grid.glacier_data import hydro_year_begin
 from ..session.params import get_param, register_file_keys
@@ -125,7 +126,7 @@ def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int
     covered = [int(y) for y in run.years if y != run.partial_year]
     if not set(have) & set(covered):
         raise ValueError(
-            f"{gdir.rgi_id}: the calibration data ({have[0] + 1}-{have[-1] + 1}) does not overlap the "
+            f"{gdir.rgi_id}: the calibration data ({wgms_year_of(have[0])}-{wgms_year_of(have[-1])}) does not overlap the "
             f"daily climate's hydrological years {covered[0]}-{covered[-1]}: extend the daily climate "
             "or choose ref_years inside it"
         )

@@ -43,7 +43,7 @@ from oggm import utils
 from ... import dataset_layout as layout
 from ...atomic import atomic_folder, atomic_path
 from ...core.plan import MAX_DAYS_PER_YEAR
-from ...observation_operators import first_of_month_after, season_month
+from ...observation_operators import first_of_month_after, hydro_year_of, season_month
 from ..calibration.observations import read_stake_file
 from ..grid.glacier_data import hydro_year_begin, read_daily_climate, read_model_grid
 from ..session.params import get_param
@@ -64,7 +64,8 @@ def _months(gdir) -> tuple[int, int]:
 def default_window(year: int, start_month: int, summer_month: int) -> tuple[np.datetime64, ...]:
     """(begin, midseason, end) of WGMS year ``year``: the first of ``start_month`` before
     and in ``year``, split on the first of ``summer_month`` between them."""
-    begin, end = hydro_year_begin(year - 1, start_month), hydro_year_begin(year, start_month)
+    ours = hydro_year_of(year)
+    begin, end = hydro_year_begin(ours, start_month), hydro_year_begin(ours + 1, start_month)
     return begin, first_of_month_after(begin, summer_month), end
 
 

@@ -16,6 +16,8 @@ import numpy as np
 from oggm import cfg
 from oggm.utils import date_to_floatyear
 
+from ...observation_operators import hydro_year_of
+
 #: Months of the WGMS year and of its seasons (northern hemisphere), from October of the
 #: year before.
 WGMS_YEAR_MONTHS = (10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9)
@@ -24,7 +26,7 @@ SUMMER_MONTHS = (5, 6, 7, 8, 9)
 
 
 def _floatyear(wgms_year: int, month: int) -> float:
-    return date_to_floatyear(wgms_year - 1 if month >= 10 else wgms_year, month)
+    return date_to_floatyear(hydro_year_of(wgms_year) if month >= WGMS_YEAR_MONTHS[0] else wgms_year, month)
 
 
 def _month_to_kg_m2() -> float:
