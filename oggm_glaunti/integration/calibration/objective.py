@@ -37,7 +37,7 @@ from ..session.params import get_param
 
 #: The reference-period mean enters the optimisation as a pseudo-observation this tight
 #: (m w.e. per year); :meth:`Objective.match_mean` then closes the last millimetres.
-MEAN_PENALTY_SD = 0.005
+MEAN_PENALTY_SD = 0.0005
 #: The optimiser does not stop while the held mean is off by more than this (m w.e.).
 MEAN_HELD = 0.0005
 
@@ -460,9 +460,12 @@ class Objective:
         variant's own values), with the held mean as a constraint of each (linearised)
         step: Gauss-Newton steps, damped towards scaled gradient steps while they fail,
         each shortened to move no parameter by more than its trust length
-        (``_max_step``); a step to a non-finite loss counts as failed. A step is taken
+        (``_max_step``); after each failed try the step also closes half as much of the
+        held mean's remaining misfit (a too long correction of a nonlinear mean cannot be
+        damped away otherwise); a step to a non-finite loss counts as failed. A step is taken
         when it lowers the loss (the mean's pseudo-observation included). Stops when the
-        undamped step would lower the loss by less than ``tolerance`` (the mean held), or
+        undamped step keeping the mean would lower the loss by less than ``tolerance`` (the
+        mean held), or
         no damping finds a decrease.
         Returns (theta, loss history)."""
         theta = np.asarray(initial_theta(self.model, self.spec.parameters) if start is None else start, np.float32)
@@ -473,11 +476,17 @@ class Objective:
         for _ in bar:
             h, g, a, c = self._system(parts, jac)
             mean_held = c is None or abs(c) < MEAN_HELD
-            if mean_held and _predicted_decrease(h, g, a, c) < tolerance:
+            # converged: the mean is held and a step keeping it there gains nothing (the
+            # test judge() applies); a step also closing the last fraction of a millimetre
+            # may predict an increase, which says nothing about the other parameters
+            if mean_held and _predicted_decrease(h, g, a, None if c is None else 0.0) < tolerance:
                 break
             accepted = False
-            for _ in range(MAX_HALVINGS):
-                step = _constrained_step(h + damping * np.diag(np.diag(h) + 1e-12), g, a, c)
+            for attempt in range(MAX_HALVINGS):
+                # a failed step closes less of the mean's misfit next time: damping alone
+                # would still ask the whole (linearised) correction of the mean
+                reach = None if c is None else c * 0.5 ** attempt
+                step = _constrained_step(h + damping * np.diag(np.diag(h) + 1e-12), g, a, reach)
                 step *= min(1.0, 1.0 / max(float(np.max(np.abs(step) / max_step)), 1e-30))
                 candidate = (theta + step).astype(np.float32)
                 new_value, _, new_aux = self.evaluate(candidate, strict=False)
