@@ -119,6 +119,12 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
         [0.2, 5.0], 'A fitted prcp_fac outside this range is refused as implausible.'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
+    # --- regions on Dask (regions/) ---
+    'glaunti_scheduler': (
+        None, "Where oggm_glaunti's execute_entity_task and run_region run when no client is "
+              "passed: a Dask scheduler address, 'local' (a LocalCluster on this machine) or "
+              "'serial'; None: a current Dask client, else OGGM's own function (execute_entity_task) "
+              "or a LocalCluster (run_region)."),
 }
 
 
@@ -164,6 +170,11 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
         'glaunti_sensitivities.nc',
         'GlaUnTI gradients of glacier-wide SMB with respect to the TI parameters, the '
         'adjustments and the correction fields, written by oggm_glaunti.'),
+    # --- regions on Dask (regions/) ---
+    'glaunti_region_run': (
+        'glaunti_region_run.pkl',
+        "Record of the last region run of this glacier's chain (each step's status and time, the "
+        'last output), written by oggm_glaunti.integration.regions.'),
 }
 
 
