@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .training.commands import register as register_training; register_training(sub)  # noqa: E702
     from .integration.calibration.skill_command import register as register_skill; register_skill(sub)  # noqa: E702
     from .integration.tools.commands import register as register_tools; register_tools(sub)  # noqa: E702
+    from .integration.regions.command import register as register_region; register_region(sub)  # noqa: E702
     return parser
 
 

@@ -20,7 +20,7 @@ def pause_once(gdir, flag_dir: str, only: str | None = None, seconds: float = 60
             path = os.path.join(gdir.dir, name)
             with open(path, "r+b") as f:
                 f.truncate(os.path.getsize(path) // 2)
-    with open(gdir.get_filepath("model_diagnostics", filesuffix="_glaunti"), "wb") as f:
+    with open(gdir.get_filepath("model_diagnostics", filesuffix="_historical"), "wb") as f:
         f.write(b"CDF\x01 half a file")  # a later step's output, half written
     tmp = flag.with_suffix(".tmp")
     tmp.write_text(str(os.getpid()))

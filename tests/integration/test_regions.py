@@ -232,7 +232,7 @@ def test_glacier_with_bad_input_fails_alone(region, client):
     row = result.summary.set_index("rgi_id").loc[bad.rgi_id]
     assert row.failed_step == "process_daily_from_monthly"
     assert "climate_historical" in row.error
-    assert row.glaunti_model_grid == "skipped" and row.run_from_climate_data_glaunti == "skipped"
+    assert row.glaunti_model_grid == "skipped" and row.run_from_climate_data_historical == "skipped"
     names = [name for name, _ in _task_lines(bad)]
     assert names[-1] == "process_daily_from_monthly" and "glaunti_model_grid" not in names
     assert "climate_historical" in _task_lines(bad)[-1][1]

@@ -15,7 +15,8 @@ A glacier arrives with OGGM's preprocessing done (outline, flowlines, monthly cl
    (bias-corrected to the glacier's climate; daily for GlaUnTI).
 
 :func:`cheap_chain` is the short version the tests and the memory benchmark run (GlaUnTI:
-daily climate, grid, calibration on 2004-2010, gridded SMB of two years, a 6-year run).
+daily climate, grid, calibration on 2004-2010, gridded SMB of two years, a 6-year run;
+MonthlyTIModel: the calibration and the run).
 Each model runs in its own working directory (:func:`copy_glaciers`): OGGM's inversion
 files are not suffixed per model.
 """
@@ -41,6 +42,7 @@ REF_YEARS = (1980, 2012)
 MIN_WGMS_YEARS = 5
 #: The cheap chain's calibration years and run.
 CHEAP_YEARS = (2004, 2010)
+CHEAP_SUFFIX = "_historical"
 SPINUP_START = 1979
 PROJECTION_END = 2100
 #: OGGM's demo GCM files (CMIP5 CCSM4, RCP2.6) and the suffix of the processed files.
@@ -146,13 +148,16 @@ def _mb_class(model: str) -> dict:
     return {"mb_model_class": GlaUnTIMassBalance}
 
 
-def model_chain(model: str, regional_mean: float, ref_years: tuple[int, int] = REF_YEARS) -> list:
+def model_chain(model: str, regional_mean: float, ref_years: tuple[int, int] = REF_YEARS,
+                gcm_files: Sequence[str] | None = None) -> list:
     """The full chain of one glacier for ``model`` (see the module docstring), as OGGM
-    ``(task, kwargs)`` steps. GlaUnTI's variant is also read from
+    ``(task, kwargs)`` steps; ``gcm_files``: monthly CMIP temperature and precipitation files
+    (default :data:`GCM_FILES` of OGGM's demo files). GlaUnTI's variant is also read from
     ``cfg.PARAMS['glaunti_variant']`` by OGGM's tasks: set it to ``model`` before the run."""
     from ..climate.climate_daily import process_daily_from_gcm, process_daily_from_monthly
     from ..grid.model_grid import glaunti_model_grid
 
+    temp, precip = gcm_files or [utils.get_demo_file(name) for name in GCM_FILES]
     glaunti = _check_model(model) != MONTHLY_TI
     mb = _mb_class(model)
     steps = [(process_daily_from_monthly, {}), (glaunti_model_grid, {})] if glaunti else []
@@ -164,8 +169,7 @@ def model_chain(model: str, regional_mean: float, ref_years: tuple[int, int] = R
         (tasks.filter_inversion_output, {}),
         (tasks.init_present_time_glacier, {}),
         (region_dynamic_spinup, dict(model=model)),
-        (tasks.process_cmip_data, dict(filesuffix=GCM_SUFFIX, fpath_temp=utils.get_demo_file(GCM_FILES[0]),
-                                       fpath_precip=utils.get_demo_file(GCM_FILES[1]))),
+        (tasks.process_cmip_data, dict(filesuffix=GCM_SUFFIX, fpath_temp=temp, fpath_precip=precip)),
     ]
     if glaunti:
         steps.append((process_daily_from_gcm, dict(input_filesuffix=GCM_SUFFIX)))
@@ -175,21 +179,22 @@ def model_chain(model: str, regional_mean: float, ref_years: tuple[int, int] = R
     return steps
 
 
-def cheap_chain(variant: str, regional_mean: float, years: tuple[int, int] = CHEAP_YEARS) -> list:
-    """GlaUnTI's short chain: daily climate, grid, calibration on ``years``, gridded SMB of
-    the first two years, a run over ``years`` (output suffix ``_glaunti``)."""
+def cheap_chain(model: str, regional_mean: float, years: tuple[int, int] = CHEAP_YEARS) -> list:
+    """The short chain of one glacier for ``model``: (GlaUnTI: daily climate, grid,)
+    calibration on ``years``, (GlaUnTI: gridded SMB of the first two years,) a run over
+    ``years`` (output suffix :data:`CHEAP_SUFFIX`)."""
     from ..climate.climate_daily import process_daily_from_monthly
     from ..grid.model_grid import glaunti_model_grid
     from ..output.gridded_output import glaunti_gridded_smb
 
     y0, y1 = years
-    return [
-        (process_daily_from_monthly, {}),
-        (glaunti_model_grid, {}),
-        (region_calibrate_on_mean, dict(model=_check_model(variant), regional_mean=regional_mean, ref_years=years)),
-        (glaunti_gridded_smb, dict(ys=y0, ye=y0 + 1, variant=variant)),
-        (tasks.run_from_climate_data, dict(ys=y0, ye=y1, output_filesuffix="_glaunti", **_mb_class(variant))),
-    ]
+    calibrate = (region_calibrate_on_mean, dict(model=_check_model(model), regional_mean=regional_mean,
+                                                ref_years=years))
+    run = (tasks.run_from_climate_data, dict(ys=y0, ye=y1, output_filesuffix=CHEAP_SUFFIX, **_mb_class(model)))
+    if model == MONTHLY_TI:
+        return [calibrate, run]
+    return [(process_daily_from_monthly, {}), (glaunti_model_grid, {}), calibrate,
+            (glaunti_gridded_smb, dict(ys=y0, ye=y0 + 1, variant=model)), run]
 
 
 def regional_mean(ref_years: tuple[int, int] = REF_YEARS) -> float:

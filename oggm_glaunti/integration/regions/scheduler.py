@@ -124,7 +124,7 @@ def run_region(steps, gdirs, client: Any = None, *, resume: bool | None = None,
     with open_client(client, LOCAL, n_workers, xla_threads or 1) as dask_client:
         workers = 1 if dask_client is None else len(dask_client.scheduler_info(n_workers=-1)["workers"])
         records = _run_glaciers(steps, glaciers, dask_client, resume, xla_threads, progress,
-                                "glaciers")
+                                "glaciers", forget_glacier=True)
     wall = time.perf_counter() - start
     frame = summary_frame(records)
     path = None
@@ -152,7 +152,8 @@ def _lost(glacier: Glacier, steps: list[Step], spec: RunSpec, err: BaseException
 
 
 def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bool,
-                  xla_threads: int | None, progress: bool, label: str) -> list[GlacierRecord]:
+                  xla_threads: int | None, progress: bool, label: str,
+                  forget_glacier: bool = False) -> list[GlacierRecord]:
     """Run every glacier's chain (largest first); records in input order."""
     from oggm import cfg
 
@@ -162,7 +163,7 @@ def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bo
     bar = tqdm(total=len(glaciers), desc=label, unit="glacier", disable=not progress)
     failed = 0
     if client is None:
-        spec = RunSpec(tuple(steps), None, run_id, resume, xla_threads)
+        spec = RunSpec(tuple(steps), None, run_id, resume, xla_threads, forget_glacier)
         for i in order:
             records[i] = run_glacier(glaciers[i], spec)
             failed += records[i].status == "failed"
@@ -173,7 +174,7 @@ def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bo
 
     from distributed import as_completed
 
-    spec = RunSpec(tuple(steps), cfg.pack_config(), run_id, resume, xla_threads)
+    spec = RunSpec(tuple(steps), cfg.pack_config(), run_id, resume, xla_threads, forget_glacier)
     # held by the scheduler with its inputs: recomputed, not lost, if its worker dies
     shared = client.submit(_identity, spec, key=f"glaunti-run-{run_id}", pure=False)
     futures = {client.submit(run_glacier, glaciers[i], shared, pure=False, priority=len(order) - rank,

@@ -99,6 +99,7 @@ class RunSpec:
     run_id: str
     resume: bool
     xla_threads: int | None = None  # None: the worker's Dask threads
+    forget_glacier: bool = False  # drop the process's cached grid results after each glacier
 
 
 class StepFailed(RuntimeError):
@@ -270,35 +271,51 @@ def _run_steps(gdir, glacier_kwargs: dict, spec: RunSpec) -> tuple[list[StepReco
 
 
 def run_glacier(glacier: Glacier, spec: RunSpec) -> GlacierRecord:
-    """Run the steps of ``spec`` on one glacier as one unit (see the module docstring)."""
+    """Run the steps of ``spec`` on one glacier as one unit (see the module docstring).
+
+    With ``spec.forget_glacier`` the process's cache of model-grid results
+    (:mod:`~oggm_glaunti.integration.run.grid_cache`) is emptied afterwards: its entries
+    serve later steps on the same glacier only, and a worker's memory then stays that of
+    one glacier at a time.
+    """
     with _ONE_GLACIER:
-        if spec.config is not None:
-            _prepare_process(spec)
-        gdir, start = glacier.gdir, time.perf_counter()
-        with glacier_lock(gdir.dir):
-            earlier = _earlier_record(gdir, spec.run_id)
-            if earlier is not None:
-                failed = earlier.failed_step
-                step = spec.steps[earlier.steps.index(failed)] if failed is not None else None
-                if step is not None and _raises(step, step_kwargs(step, glacier.kwargs)):
-                    raise StepFailed(f"{gdir.rgi_id}: {failed.name}: {failed.status}")
-                return earlier
-            to_raise = None
-            names = [step_name(s, glacier.kwargs) for s in spec.steps]
-            done = _task_log(gdir.logfile) if spec.resume else {}
-            if spec.resume and all(done.get(n, ("",))[0] == SUCCESS for n in names):
-                steps = [StepRecord(n, DONE_BEFORE, done[n][1]) for n in names]
-                return GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
-                                     time.perf_counter() - start, _worker_name(), spec.run_id)
-            with glacier_transaction(gdir) as work:
-                steps, output, to_raise = _run_steps(work, glacier.kwargs, spec)
-                record = GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
-                                       time.perf_counter() - start, _worker_name(), spec.run_id)
-                with open(_record_path(work), "wb") as f:
-                    pickle.dump(dataclasses.replace(record, output=_picklable(output)), f)
-        if to_raise is not None:
-            raise to_raise
-        return dataclasses.replace(record, output=output)
+        try:
+            return _run_glacier(glacier, spec)
+        finally:
+            if spec.forget_glacier:
+                from ..run.grid_cache import clear_grid_cache
+
+                clear_grid_cache()
+
+
+def _run_glacier(glacier: Glacier, spec: RunSpec) -> GlacierRecord:
+    if spec.config is not None:
+        _prepare_process(spec)
+    gdir, start = glacier.gdir, time.perf_counter()
+    with glacier_lock(gdir.dir):
+        earlier = _earlier_record(gdir, spec.run_id)
+        if earlier is not None:
+            failed = earlier.failed_step
+            step = spec.steps[earlier.steps.index(failed)] if failed is not None else None
+            if step is not None and _raises(step, step_kwargs(step, glacier.kwargs)):
+                raise StepFailed(f"{gdir.rgi_id}: {failed.name}: {failed.status}")
+            return earlier
+        to_raise = None
+        names = [step_name(s, glacier.kwargs) for s in spec.steps]
+        done = _task_log(gdir.logfile) if spec.resume else {}
+        if spec.resume and all(done.get(n, ("",))[0] == SUCCESS for n in names):
+            steps = [StepRecord(n, DONE_BEFORE, done[n][1]) for n in names]
+            return GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
+                                 time.perf_counter() - start, _worker_name(), spec.run_id)
+        with glacier_transaction(gdir) as work:
+            steps, output, to_raise = _run_steps(work, glacier.kwargs, spec)
+            record = GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
+                                   time.perf_counter() - start, _worker_name(), spec.run_id)
+            with open(_record_path(work), "wb") as f:
+                pickle.dump(dataclasses.replace(record, output=_picklable(output)), f)
+    if to_raise is not None:
+        raise to_raise
+    return dataclasses.replace(record, output=output)
 
 
 def _picklable(value):
