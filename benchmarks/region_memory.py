@@ -29,20 +29,28 @@ prepare_salem_cache()
 
 
 def clone_glaciers(gdirs, n: int, base_dir: str) -> list:
-    """``n`` copies of ``gdirs`` (cycled) under new RGI ids RGI50-11.90000, ... in ``base_dir``."""
-    import geopandas as gpd
+    """``n`` copies of ``gdirs`` (cycled) under new RGI ids RGI50-11.90000, ... in ``base_dir``:
+    the outline written anew under the new id, every other file copied."""
     from oggm import utils
 
     clones = []
     for i in range(n):
         source, rgi_id = gdirs[i % len(gdirs)], f"RGI50-11.9{i:04d}"
-        target = os.path.join(base_dir, rgi_id[:8], rgi_id[:11], rgi_id)
-        if not os.path.isdir(target):
-            shutil.copytree(source.dir, target)
-            outlines = gpd.read_file(os.path.join(target, "outlines.shp"))
-            outlines["RGIId"] = rgi_id
-            outlines.to_file(os.path.join(target, "outlines.shp"))
-        clones.append(utils.GlacierDirectory(rgi_id, base_dir=base_dir))
+        if os.path.isdir(os.path.join(base_dir, rgi_id[:8], rgi_id[:11], rgi_id)):
+            clones.append(utils.GlacierDirectory(rgi_id, base_dir=base_dir))
+            continue
+        entity = source.read_shapefile("outlines").to_crs("EPSG:4326").iloc[0].copy()
+        entity["RGIId"] = rgi_id
+        clone = utils.GlacierDirectory(entity, base_dir=base_dir)
+        for name in os.listdir(source.dir):
+            if not name.startswith(("outlines", "intersects")):
+                shutil.copy2(os.path.join(source.dir, name), clone.dir)
+        for key in ("inversion_flowlines", "model_flowlines"):  # OGGM takes another id for a tributary
+            flowlines = clone.read_pickle(key)
+            for fl in flowlines:
+                fl.rgi_id = rgi_id
+            clone.write_pickle(flowlines, key)
+        clones.append(clone)
     return clones
 
 
@@ -58,28 +66,40 @@ def _rss_mib(pid: int) -> tuple[float, float]:
 
 
 class MemorySampler(threading.Thread):
-    """Samples the workers' resident memory, and how many glaciers are done, until stopped."""
+    """Samples the workers' resident memory and how many glaciers are done until stopped;
+    prints a line each time another tenth of the ``total`` glaciers is done."""
 
-    def __init__(self, pids: dict, every: float, done):
+    def __init__(self, pids: dict, every: float, done, total: int):
         super().__init__(daemon=True)
-        self.pids, self.every, self.done = pids, every, done
+        self.pids, self.every, self.done, self.total = pids, every, done, total
         self.samples = []  # (seconds, glaciers done, {worker: rss MiB})
         self.peaks = {}
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._start = time.perf_counter()
+        self._tenth = 0
 
     def run(self):
-        while not self._stop.wait(self.every):
+        names = sorted(self.pids)
+        print("resident memory (MiB) of each worker, after each tenth of the glaciers:\n"
+              f"{'glaciers done':>14s} {'seconds':>8s} " + " ".join(f"{n:>10s}" for n in names), flush=True)
+        while not self._halt.wait(self.every):
             rss = {}
             for name, pid in self.pids.items():
                 try:
                     rss[name], self.peaks[name] = _rss_mib(pid)
                 except OSError:  # restarted worker
                     continue
-            self.samples.append((time.perf_counter() - self._start, self.done(), rss))
+            seconds, done = time.perf_counter() - self._start, self.done()
+            self.samples.append((seconds, done, rss))
+            reached = self._tenth
+            while done >= (self._tenth + 1) * self.total / 10 and self._tenth < 10:
+                self._tenth += 1
+            if self._tenth > reached:
+                print(f"{done:14d} {seconds:8.0f} " + " ".join(f"{rss.get(n, float('nan')):10.0f}" for n in names),
+                      flush=True)
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
@@ -90,6 +110,7 @@ def main() -> None:
     parser.add_argument("--variant", default="A", choices=list("ACD"), help="GlaUnTI variant (default A)")
     parser.add_argument("--every", type=float, default=2.0, help="seconds between memory samples (default 2)")
     parser.add_argument("--working-dir", default=None, help="OGGM working directory (default: temporary)")
+    parser.add_argument("--rgi-ids", nargs="+", default=None, help="Ötztal glaciers copied (default: all 20)")
     args = parser.parse_args()
 
     from distributed import Client
@@ -99,7 +120,7 @@ def main() -> None:
 
     working_dir = os.path.abspath(args.working_dir or tempfile.mkdtemp(prefix="region_memory_"))
     t0 = time.perf_counter()
-    prepared = chain.prepare_oetztal(os.path.join(working_dir, "prep"))
+    prepared = chain.prepare_oetztal(os.path.join(working_dir, "prep"), rgi_ids=args.rgi_ids)
     base = os.path.join(working_dir, "region", "per_glacier")
     gdirs = clone_glaciers(prepared, args.glaciers, base)
     cfg.PATHS["working_dir"] = os.path.dirname(base)
@@ -112,12 +133,12 @@ def main() -> None:
     done = []
     with local_cluster(n_workers=args.workers, xla_threads=1) as cluster, Client(cluster) as client:
         pids = {f"worker {i}": pid for i, pid in enumerate(client.run(os.getpid).values())}
-        sampler = MemorySampler(pids, args.every, lambda: len(done))
+        sampler = MemorySampler(pids, args.every, lambda: len(done), len(gdirs))
         progress = threading.Thread(target=_count_done, args=(os.path.dirname(base), gdirs, done), daemon=True)
         sampler.start()
         progress.start()
-        result = run_region(steps, gdirs, client=client, progress=True)
-        done.extend([None] * (len(gdirs) - len(done)))
+        result = run_region(steps, gdirs, client=client, progress=False)
+        time.sleep(2 * args.every)  # the last glaciers counted and sampled
         sampler.stop()
     _report(args, result, sampler)
 
@@ -141,23 +162,16 @@ def _report(args, result, sampler: MemorySampler) -> None:
           f"(shared machine: timings are indicative)")
     print(f"wall time {result.wall_seconds:.0f} s, {n / result.wall_seconds * 3600:.0f} glaciers per hour, "
           f"failed: {len(result.failed)}")
-    print("\nresident memory (MiB) of each worker, after each tenth of the glaciers:")
     names = sorted(sampler.pids)
-    print(f"{'glaciers done':>14s} {'seconds':>8s} " + " ".join(f"{name:>10s}" for name in names))
-    for tenth in range(1, 11):
-        target = tenth * n // 10
-        sample = next((s for s in sampler.samples if s[1] >= target), sampler.samples[-1] if sampler.samples else None)
-        if sample is None:
-            break
-        print(f"{sample[1]:14d} {sample[0]:8.0f} " + " ".join(f"{sample[2].get(name, float('nan')):10.0f}"
-                                                             for name in names))
-    print("peak (VmHWM)           " + " ".join(f"{sampler.peaks.get(name, float('nan')):10.0f}" for name in names))
+    print("peak resident memory (VmHWM, MiB): " + ", ".join(f"{name} {sampler.peaks.get(name, float('nan')):.0f}"
+                                                          for name in names))
     for name in names:
-        series = [(s[1], s[2][name]) for s in sampler.samples if name in s[2] and s[1] >= n // 10]
+        series = [(s[1], s[2][name]) for s in sampler.samples if name in s[2] and s[1] >= max(1, n // 10)]
         if len(series) > 2:
             first, last = series[0], series[-1]
             slope = (last[1] - first[1]) / max(last[0] - first[0], 1) * 100
-            print(f"{name}: {slope:+.1f} MiB per 100 glaciers after the first tenth")
+            print(f"{name}: {slope:+.1f} MiB per 100 glaciers from the first tenth to the end "
+                  f"({first[1]:.0f} -> {last[1]:.0f} MiB)")
 
 
 if __name__ == "__main__":

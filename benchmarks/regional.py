@@ -60,6 +60,7 @@ def run_one(spec: dict) -> dict:
 
     with open(spec["config"], "rb") as f:
         cfg.unpack_config(pickle.load(f))
+    cfg.set_logging_config("WARNING")  # what cfg.initialize would have set up in this process
     prepared = [utils.GlacierDirectory(r, base_dir=spec["prepared"]) for r in spec["rgi_ids"]]
     gdirs = chain.copy_glaciers(prepared, spec["folder"])
     model, mode = spec["model"], spec["mode"]
@@ -167,6 +168,8 @@ def report(results: list[dict], cores: int) -> None:
               f"   (largest: {largest}, {r['area'][largest]:.1f} km2)")
     if "MonthlyTIModel" in per_glacier:
         for model, seconds in per_glacier.items():
+            if model == "MonthlyTIModel":
+                continue
             print(f"chain per glacier, {model_label(model)} / MonthlyTIModel: {seconds / per_glacier['MonthlyTIModel']:.1f}x")
     print(f"\n{'model':16s} {'mode':12s} {'wall s':>8s} {'cores':>5s} {'glaciers/core-h':>16s} {'failed':>6s} "
           f"{'peak MiB per process':>22s}")

@@ -91,7 +91,7 @@ numpydoc_xref_param_type = False
 _EXTERNAL = (
     "numpy", "np", "jax", "jnp", "jaxlib", "jaxtyping", "equinox", "eqx", "optax",
     "xarray", "xr", "pandas", "pd", "oggm", "salem", "affine", "rasterio", "shapely",
-    "pyproj", "geopandas", "matplotlib", "pooch", "scipy", "tqdm",
+    "pyproj", "geopandas", "matplotlib", "pooch", "scipy", "tqdm", "dask", "distributed", "dask_jobqueue",
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_EXTERNAL)})(\..*)?"),

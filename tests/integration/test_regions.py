@@ -145,6 +145,8 @@ def test_dask_chain_identical_to_oggm_serial(region, client):
     _assert_no_temporaries(gdirs)
     table = utils.compile_task_log(gdirs, task_names=["glaunti_model_grid", "region_calibrate_on_mean"])
     assert (table == "SUCCESS").all().all()
+    times = utils.compile_task_time(gdirs, task_names=["region_calibrate_on_mean"])
+    assert (times > 0).all().all()
     summary = Path(cfg.PATHS["working_dir"]) / SUMMARY_FILE
     import pandas as pd
 

@@ -182,7 +182,7 @@ def model_chain(model: str, regional_mean: float, ref_years: tuple[int, int] = R
 def cheap_chain(model: str, regional_mean: float, years: tuple[int, int] = CHEAP_YEARS) -> list:
     """The short chain of one glacier for ``model``: (GlaUnTI: daily climate, grid,)
     calibration on ``years``, (GlaUnTI: gridded SMB of the first two years,) a run over
-    ``years`` (output suffix :data:`CHEAP_SUFFIX`)."""
+    ``years`` (output suffix ``CHEAP_SUFFIX``)."""
     from ..climate.climate_daily import process_daily_from_monthly
     from ..grid.model_grid import glaunti_model_grid
     from ..output.gridded_output import glaunti_gridded_smb

@@ -20,7 +20,8 @@ re-runs the glaciers of a lost worker elsewhere; a glacier whose workers die
 ``distributed.scheduler.allowed-failures`` times (3) is recorded as failed
 (``KilledWorker``), its folder unchanged. Differences from OGGM's function: the steps after
 a failed step are not run on that glacier (OGGM runs them, and they fail on the missing
-inputs), and the glaciers are processed largest first (results still in input order).
+inputs), the glaciers are processed largest first (results still in input order), and a
+plain function given as a step is logged in the glacier's task log like an entity task.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from .worker import SKIPPED, GlacierRecord, RunSpec, StepRecord, run_glacier
 log = logging.getLogger(__name__)
 
 
-def execute_entity_task(task, gdirs, client: Any = None, progress: bool = False, **kwargs):
+def execute_entity_task(task, gdirs, client: Any = None, **kwargs):
     """Run entity task(s) on glacier directories, on Dask when a client is given or
     configured, else with OGGM's ``workflow.execute_entity_task``.
 
@@ -53,8 +54,6 @@ def execute_entity_task(task, gdirs, client: Any = None, progress: bool = False,
     client : distributed.Client, Dask cluster, str, optional
         where to run (see :func:`~.cluster.open_client`); None: as configured, else OGGM's
         own function.
-    progress : bool
-        show a progress bar over glaciers.
     **kwargs
         passed to every task.
 
@@ -74,7 +73,7 @@ def execute_entity_task(task, gdirs, client: Any = None, progress: bool = False,
         if dask_client is None:
             return workflow.execute_entity_task(task, gdirs, **kwargs)
         records = _run_glaciers(steps, glaciers, dask_client, bool(cfg.PARAMS["auto_skip_task"]),
-                                None, progress, ", ".join(s.task.__name__ for s in steps))
+                                None, False, "")
     return [record.output for record in records]
 
 
@@ -108,7 +107,8 @@ def run_region(steps, gdirs, client: Any = None, *, resume: bool | None = None,
         XLA pool of workers in which JAX has not started yet (default: the worker's Dask
         threads).
     **kwargs
-        passed to every step.
+        passed to every step (not the keywords above: give a step such a keyword in its
+        ``(task, kwargs)`` pair).
 
     Returns
     -------

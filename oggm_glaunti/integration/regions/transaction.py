@@ -4,7 +4,7 @@ OGGM's tasks write their files in place (``model_diagnostics.nc``, ``inversion_o
 ``gridded_data.nc`` opened in append mode). A worker killed in the middle of a step would
 leave a half-written file that a later reader, or a restarted step, takes for a result.
 :func:`glacier_transaction` therefore runs a glacier's steps on a copy of its directory
-(a marked temporary beside it, see :mod:`oggm_glaunti.atomic`) and puts the copy in place
+(a marked temporary beside it, see ``oggm_glaunti.atomic``) and puts the copy in place
 when the steps are over, in one atomic exchange of the two folders (Linux
 ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, between which the folder is absent
 for an instant). A process killed before the exchange leaves the glacier's folder as it

@@ -172,6 +172,8 @@ def _prepare_process(spec: RunSpec) -> None:
     register_settings()
     if not _process_ready:
         _process_ready = True
+        if not hasattr(logging.Logger, "workflow"):  # OGGM's log level, made by cfg.initialize
+            cfg.set_logging_config(logging.getLevelName(logging.getLogger().getEffectiveLevel()))
         _bound_xla_threads(spec.xla_threads)
         if _dask_worker() is not None:  # one download at a time across the cluster, as OGGM's pool
             from oggm.utils import _downloads
