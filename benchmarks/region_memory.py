@@ -4,7 +4,9 @@ The 20 Ötztal glaciers of OGGM's sample data are prepared once (OGGM's preproce
 copied under new RGI ids (RGI50-11.90000, ...) until the region has ``--glaciers`` of them;
 each runs the cheap GlaUnTI chain (daily climate, model grid, calibration on one mean over
 2004-2010, gridded SMB of two years, a 6-year run; ``chain.cheap_chain``) with
-``run_region`` on a LocalCluster of ``--workers`` process workers (one XLA thread each).
+``run_region`` on a LocalCluster of ``--workers`` process workers (one XLA thread each), in
+rounds of the 20 glaciers (every grid shape is compiled in the first round: a worker's
+memory must then stay flat) or, with ``--largest-first``, in run_region's default order.
 The workers' resident memory is sampled from /proc every ``--every`` seconds (Linux). Prints
 figures only: the wall time, glaciers per hour, and per worker its resident memory after
 each tenth of the glaciers and its peak (flat memory: no growth with glaciers done).
@@ -111,6 +113,10 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=2.0, help="seconds between memory samples (default 2)")
     parser.add_argument("--working-dir", default=None, help="OGGM working directory (default: temporary)")
     parser.add_argument("--rgi-ids", nargs="+", default=None, help="Ötztal glaciers copied (default: all 20)")
+    parser.add_argument("--largest-first", action="store_true",
+                        help="run_region's default order (the copies of a glacier one after another, "
+                             "so that new grid shapes, hence new compilations, come until the end); "
+                             "default: in rounds of the Ötztal glaciers, every shape compiled in the first")
     args = parser.parse_args()
 
     from distributed import Client
@@ -137,7 +143,7 @@ def main() -> None:
         progress = threading.Thread(target=_count_done, args=(os.path.dirname(base), gdirs, done), daemon=True)
         sampler.start()
         progress.start()
-        result = run_region(steps, gdirs, client=client, progress=False)
+        result = run_region(steps, gdirs, client=client, progress=False, largest_first=args.largest_first)
         time.sleep(2 * args.every)  # the last glaciers counted and sampled
         sampler.stop()
     _report(args, result, sampler)
@@ -158,8 +164,9 @@ def _count_done(working_dir: str, gdirs, done: list) -> None:
 
 def _report(args, result, sampler: MemorySampler) -> None:
     n = len(result.records)
-    print(f"\n{n} glaciers, cheap chain of GlaUnTI {args.variant}, {result.workers} workers x 1 XLA thread "
-          f"(shared machine: timings are indicative)")
+    order = "largest first" if args.largest_first else "in rounds of the Ötztal glaciers"
+    print(f"\n{n} glaciers ({order}), cheap chain of GlaUnTI {args.variant}, {result.workers} workers x 1 XLA "
+          f"thread (shared machine: timings are indicative)")
     print(f"wall time {result.wall_seconds:.0f} s, {n / result.wall_seconds * 3600:.0f} glaciers per hour, "
           f"failed: {len(result.failed)}")
     names = sorted(sampler.pids)

@@ -156,6 +156,27 @@ def test_finished_chain_is_not_run_again(glacier):
     assert _calls(glacier) == 2
 
 
+def big_output(gdir):
+    """A plain step returning 2 MiB."""
+    return b"x" * (2 << 20)
+
+
+def test_big_outputs_are_not_kept_in_the_folder(glacier):
+    (item,) = normalise_glaciers([glacier])
+    spec = _spec([big_output])
+    assert len(run_glacier(item, spec).output) == 2 << 20
+    again = run_glacier(item, spec)  # finished before: from the record, without the output
+    assert again.reused and again.output is None
+    assert os.path.getsize(glacier.get_filepath("glaunti_region_run")) < 10_000
+
+
+def test_drop_in_without_dask_is_oggms_own(glacier):
+    from oggm_glaunti.integration.regions.scheduler import execute_entity_task
+
+    assert execute_entity_task(count_call, [glacier]) == [glacier.rgi_id]
+    assert _calls(glacier) == 1 and glacier.get_task_status("count_call") is None  # not logged by OGGM
+
+
 def test_failed_step_recorded_or_raised(glacier):
     (item,) = normalise_glaciers([glacier])
     cfg.PARAMS["continue_on_error"] = True
@@ -188,7 +209,8 @@ def test_where_a_run_goes(restore_oggm_cfg):
     with pytest.raises(TypeError, match="scheduler address"):
         with open_client(42):
             pass
-    assert worker_environment(2) == {"PJRT_NPROC": "2", "NPROC": "2"}
+    assert worker_environment(2) == {"PJRT_NPROC": "2", "NPROC": "2",
+                                     "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
     with pytest.raises(ValueError, match="at least 1"):
         worker_environment(0)
 
@@ -202,7 +224,7 @@ def test_slurm_job_script():
         cluster.close()
     assert "#SBATCH --cpus-per-task=8" in script and "#SBATCH -p compute" in script
     assert "#SBATCH -t 02:00:00" in script
-    assert "export PJRT_NPROC=2 NPROC=2" in script
+    assert "export PJRT_NPROC=2 NPROC=2 DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in script
     worker_line = next(line for line in script.splitlines() if "dask_worker" in line)
     assert "--nworkers 4" in worker_line and "--nthreads 2" in worker_line  # 4 x 2 = 8 cores
     assert "--local-directory $TMPDIR" in worker_line

@@ -140,6 +140,7 @@ def test_dask_chain_identical_to_oggm_serial(region, client):
     result = run_region(region_steps(region["mean"]), gdirs, client=client, progress=False)
     assert result.failed == [] and result.workers == 2
     assert [r.rgi_id for r in result.records] == RGI_IDS  # input order
+    assert result.outputs == [None] * 3  # OGGM's run task returns a model: not brought back
     for gdir in gdirs:
         _assert_same_files(gdir, region["serial"][gdir.rgi_id])
     _assert_no_temporaries(gdirs)
@@ -166,7 +167,10 @@ def test_drop_in_execute_entity_task(region, client):
     by_oggm = workflow.execute_entity_task(tasks, items, b=5)
     assert on_dask == by_oggm == [(gdirs[0].rgi_id, 0, 2, 3), (gdirs[1].rgi_id, 0, 2, 0),
                                   (gdirs[2].rgi_id, 0, 2, 0)]
-    assert execute_entity_task(echo, gdirs, a=4) == [(g.rgi_id, 4, 0, 0) for g in gdirs]  # OGGM's own
+    assert [name for name, _ in _task_lines(gdirs[0])].count("echo") == 2  # OGGM's own does not log
+    # no client given: the current Dask client (this module's)
+    assert execute_entity_task(echo, gdirs, a=4) == [(g.rgi_id, 4, 0, 0) for g in gdirs]
+    assert [name for name, _ in _task_lines(gdirs[0])].count("echo") == 3
 
 
 def test_worker_killed_mid_region(region, client, tmp_path):

@@ -78,8 +78,9 @@ def execute_entity_task(task, gdirs, client: Any = None, **kwargs):
 
 
 def run_region(steps, gdirs, client: Any = None, *, resume: bool | None = None,
-               summary: str | os.PathLike | bool = True, progress: bool = True,
-               n_workers: int | None = None, xla_threads: int | None = None, **kwargs) -> RegionResult:
+               summary: str | os.PathLike | bool = True, progress: bool = True, outputs: bool = False,
+               largest_first: bool = True, n_workers: int | None = None, xla_threads: int | None = None,
+               **kwargs) -> RegionResult:
     """Run each glacier's whole chain of ``steps`` as one unit (see the module docstring).
 
     Parameters
@@ -101,6 +102,12 @@ def run_region(steps, gdirs, client: Any = None, *, resume: bool | None = None,
         False: nowhere).
     progress : bool
         show a progress bar over glaciers.
+    outputs : bool
+        bring back what the last step returned on each glacier (``result.outputs``; OGGM's
+        run tasks return a model object of megabytes, held in this process); default: not.
+    largest_first : bool
+        start the largest glaciers first (default), so that no large glacier is left for
+        the end while the other workers idle; False: in the order given.
     n_workers, xla_threads : int, optional
         the embedded ``LocalCluster``: worker processes (default cores // xla_threads) and
         XLA threads of each (default 1). For another client, ``xla_threads`` sizes the
@@ -124,7 +131,8 @@ def run_region(steps, gdirs, client: Any = None, *, resume: bool | None = None,
     with open_client(client, LOCAL, n_workers, xla_threads or 1) as dask_client:
         workers = 1 if dask_client is None else len(dask_client.scheduler_info(n_workers=-1)["workers"])
         records = _run_glaciers(steps, glaciers, dask_client, resume, xla_threads, progress,
-                                "glaciers", forget_glacier=True)
+                                "glaciers", forget_glacier=True, keep_output=outputs,
+                                largest_first=largest_first)
     wall = time.perf_counter() - start
     frame = summary_frame(records)
     path = None
@@ -153,17 +161,20 @@ def _lost(glacier: Glacier, steps: list[Step], spec: RunSpec, err: BaseException
 
 def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bool,
                   xla_threads: int | None, progress: bool, label: str,
-                  forget_glacier: bool = False) -> list[GlacierRecord]:
+                  forget_glacier: bool = False, keep_output: bool = True,
+                  largest_first: bool = True) -> list[GlacierRecord]:
     """Run every glacier's chain (largest first); records in input order."""
     from oggm import cfg
 
-    order = sorted(range(len(glaciers)), key=lambda i: (-glacier_area_km2(glaciers[i].gdir), i))
+    order = list(range(len(glaciers)))
+    if largest_first:
+        order.sort(key=lambda i: (-glacier_area_km2(glaciers[i].gdir), i))
     run_id = uuid.uuid4().hex
     records: list[GlacierRecord | None] = [None] * len(glaciers)
     bar = tqdm(total=len(glaciers), desc=label, unit="glacier", disable=not progress)
     failed = 0
     if client is None:
-        spec = RunSpec(tuple(steps), None, run_id, resume, xla_threads, forget_glacier)
+        spec = RunSpec(tuple(steps), None, run_id, resume, xla_threads, forget_glacier, keep_output)
         for i in order:
             records[i] = run_glacier(glaciers[i], spec)
             failed += records[i].status == "failed"
@@ -174,7 +185,8 @@ def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bo
 
     from distributed import as_completed
 
-    spec = RunSpec(tuple(steps), cfg.pack_config(), run_id, resume, xla_threads, forget_glacier)
+    spec = RunSpec(tuple(steps), cfg.pack_config(), run_id, resume, xla_threads, forget_glacier,
+                   keep_output)
     # held by the scheduler with its inputs: recomputed, not lost, if its worker dies
     shared = client.submit(_identity, spec, key=f"glaunti-run-{run_id}", pure=False)
     futures = {client.submit(run_glacier, glaciers[i], shared, pure=False, priority=len(order) - rank,

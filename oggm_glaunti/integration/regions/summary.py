@@ -40,7 +40,8 @@ class RegionResult:
 
     @property
     def outputs(self) -> list:
-        """What the last step returned on each glacier (input order)."""
+        """What the last step returned on each glacier (input order; None unless
+        ``run_region(..., outputs=True)``)."""
         return [r.output for r in self.records]
 
 

@@ -5,13 +5,14 @@ runs in the calling process in serial mode). In a worker process it first sets t
 up as OGGM's pool does for its workers: the caller's ``cfg`` unpacked (``cfg.unpack_config``
 of ``cfg.pack_config()``), multiprocessing off inside the worker, OGGM's download lock
 shared by all workers (a Dask lock), and, before JAX starts in the process, the size of
-XLA's CPU thread pool (``PJRT_NPROC``; :func:`~.cluster.worker_environment`).
+XLA's CPU thread pool (``PJRT_NPROC``; :func:`~.cluster.xla_environment`).
 
 Then, holding the glacier's lock (:func:`~.transaction.glacier_lock`):
 
 1. a record of this same run in the glacier folder (:data:`RECORD_KEY`) means the chain
    already finished on a worker that died before its result reached the scheduler: the
-   record is returned and nothing runs again;
+   record is returned and nothing runs again (with the last step's output if it was small,
+   :data:`KEPT_OUTPUT_BYTES`, else None);
 2. with ``resume``, a glacier whose every step is ``SUCCESS`` in its ``log.txt`` (OGGM's
    task log) is not run (``done before``);
 3. otherwise the steps run in order on a copy of the folder
@@ -46,6 +47,8 @@ RECORD_KEY = "glaunti_region_run"
 SUCCESS = "SUCCESS"
 DONE_BEFORE = "done before"  # SUCCESS in the task log before this run (resume)
 SKIPPED = "skipped"  # not run: an earlier step of the chain failed
+#: Largest output (pickled) kept in a glacier's record.
+KEPT_OUTPUT_BYTES = 1 << 20
 
 # one glacier at a time per process: OGGM's cfg is global and HDF5 is not thread-safe
 _ONE_GLACIER = threading.Lock()
@@ -100,6 +103,7 @@ class RunSpec:
     resume: bool
     xla_threads: int | None = None  # None: the worker's Dask threads
     forget_glacier: bool = False  # drop the process's cached grid results after each glacier
+    keep_output: bool = True  # return the last step's output (else None: less memory and traffic)
 
 
 class StepFailed(RuntimeError):
@@ -141,14 +145,14 @@ def _dask_worker():
 def _bound_xla_threads(threads: int | None) -> None:
     """Size XLA's CPU thread pool (``PJRT_NPROC``) before JAX starts in this process."""
     from ..session.mp_safety import jax_backend_initialised
-    from .cluster import worker_environment
+    from .cluster import xla_environment
 
     worker = _dask_worker()
     if threads is None:
         threads = worker.state.nthreads if worker is not None else None
     if threads is None:
         return
-    wanted = worker_environment(threads)
+    wanted = xla_environment(threads)
     if jax_backend_initialised():
         if any(os.environ.get(k) != v for k, v in wanted.items()):
             log.warning("JAX already runs in worker %s: its XLA thread pool keeps its size "
@@ -313,17 +317,20 @@ def _run_glacier(glacier: Glacier, spec: RunSpec) -> GlacierRecord:
             steps, output, to_raise = _run_steps(work, glacier.kwargs, spec)
             record = GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
                                    time.perf_counter() - start, _worker_name(), spec.run_id)
+            output = output if spec.keep_output else None
             with open(_record_path(work), "wb") as f:
-                pickle.dump(dataclasses.replace(record, output=_picklable(output)), f)
+                pickle.dump(dataclasses.replace(record, output=_small(output)), f)
     if to_raise is not None:
         raise to_raise
     return dataclasses.replace(record, output=output)
 
 
-def _picklable(value):
-    """``value`` if it pickles, else None (the record in the folder keeps what it can)."""
+def _small(value):
+    """``value`` if it pickles into at most :data:`KEPT_OUTPUT_BYTES`, else None: the record
+    in the glacier folder keeps small outputs only (a model object returned by a run task
+    would cost megabytes of disk per glacier)."""
     try:
-        pickle.dumps(value)
+        size = len(pickle.dumps(value))
     except Exception:  # noqa: BLE001 - any pickling failure
         return None
-    return value
+    return value if size <= KEPT_OUTPUT_BYTES else None
