@@ -208,9 +208,9 @@ def main() -> None:
 
                 initialize_oggm(workdir)
             min_cells_effect(workdir)
-    if "sigma" in args.only:
-        with beyond_the_checks():
-            sigma_linearity()
+        if "sigma" in args.only:  # inside: JAX's compilation cache may live in workdir
+            with beyond_the_checks():
+                sigma_linearity()
 
 
 if __name__ == "__main__":
