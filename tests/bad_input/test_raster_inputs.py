@@ -76,8 +76,8 @@ def _cases(tmp):
             lambda g: _utm_raster(g, tmp / "s.tif", np.full((N, N), 1e6, np.float32)),
             "elevation_std_raster", ValueError, ["above the plausible 5699 m", "1e+06", "units"]),
         "elevation_std_undeclared_nodata": (
-            lambda g: _utm_raster(g, tmp / "s.tif", np.where(np.arange(N) < 30, 65535, 8)
-                                  .astype(np.uint16)[None].repeat(N, 1)),
+            lambda g: _utm_raster(g, tmp / "s.tif", np.tile(np.where(np.arange(N) < 30, 65535, 8)
+                                                            .astype(np.uint16), (N, 1))),
             "elevation_std_raster", ValueError, ["65535", "nodata", "gdal_edit"]),
     }
 
