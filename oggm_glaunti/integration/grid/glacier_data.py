@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 import xarray as xr
 
+from ...plausible import check_reference_height
 from ..session.params import register_file_keys
 from ..units import daily_prcp_to_core
 
@@ -74,7 +75,9 @@ def read_daily_climate(gdir, filename: str = "climate_historical_daily", filesuf
         dates = ds["time"].values.astype("datetime64[D]")
         temp = ds["temp"].values.astype(np.float64)
         prcp = daily_prcp_to_core(ds["prcp"].values.astype(np.float64))
-        ref_hgt = float(ds.attrs["ref_hgt"])
+        ref_hgt = check_reference_height(
+            ds.attrs.get("ref_hgt"), f"{path}: global attribute ref_hgt",
+            f" Write the file again with {producer}.")
         source = str(ds.attrs.get("climate_source", os.path.basename(path)))
     if len(dates) > 1 and np.any(np.diff(dates).astype(int) != 1):
         raise ValueError(f"{path}: the time axis is not a gap-free daily series")

@@ -39,9 +39,10 @@ import numpy as np
 
 from ...core import MAX_DAYS_PER_YEAR, year_forcing
 from ...core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
-from ...core.models import Model
+from ...core.models import GlaUnTIModel, Model
 from ...core.validation import check_year_inputs
 from ..grid.glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
+from ..grid.resolution import check_corrector_dx
 from .glacier_year import Adjustments, GridArrays, ReferenceYears, adjusted_model, run_compiled_year
 from .grid_cache import GRID_SEGMENTS, fingerprint
 
@@ -103,6 +104,8 @@ class GlacierRun:
 
     def __init__(self, model: Model, climate: DailyClimate, grid: ModelGrid, *, start_month: int,
                  lapse_rate: float, spinup_years: int, segment_years: int, cache_mb: float = 1024):
+        if isinstance(model, GlaUnTIModel):
+            check_corrector_dx(grid.dx, grid.path)
         self.model = model
         self.climate = climate
         self.grid = grid

@@ -5,8 +5,8 @@ calibration differentiates through the very code the MB model runs
 :func:`run_compiled_year`).
 
 The corrector sees only the glacier's own grid (``ModelGrid.window``: the layout before
-size bucketing), so a glacier's SMB does not depend on the bucket its grid falls in; the
-TI runs, which are cell-local, run on the whole bucketed grid.
+padding and size bucketing), so a glacier's SMB does not depend on the bucket its grid
+falls in; the TI runs, which are cell-local, run on the whole bucketed grid.
 """
 
 from __future__ import annotations

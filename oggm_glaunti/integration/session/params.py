@@ -49,8 +49,9 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_grid_margin_cells': (
         4, 'Cells added around the outline bounding box.'),
     'glaunti_grid_min_cells': (
-        8, 'Minimum number of cells along each axis (the corrector pools '
-           'three times by 2).'),
+        8, 'Minimum number of cells along each axis of the model grid (never fewer than the '
+           "corrector's 8: it pools three times by 2). Cells added to reach it lie outside the "
+           "glacier's own grid, which the corrector sees, and change no SMB."),
     'glaunti_grid_size_multiple': (
         16, 'Cells per axis of the model grid are rounded up to a multiple of this '
             '(a wider margin), so that glaciers of similar size share compiled code.'),

@@ -221,7 +221,8 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
     defaults: the published sigma_T = 1.5889 degC, sigma_logP = 0.9640), and with
     ``members`` > 0 (at least 200 for a check) a Monte Carlo ensemble of the same noise.
     The glacier run's state rule is kept: spin-up runs whose days fall in the period read
-    the same noise.
+    the same noise. ``sigma_t`` above 20 degC or ``sigma_logp`` above 2 is refused, above
+    5 degC or 1 warned of (:data:`oggm_glaunti.tools.uncertainty.SIGMA_LIMITS` gives why).
 
     Returns
     -------
@@ -229,12 +230,12 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
     """
     import jax.numpy as jnp
 
-    from ...tools.checks import check_count, check_positive
-    from ...tools.uncertainty import SIGMA_LOGP, SIGMA_T, first_order_spread, monte_carlo_spread, weekly_blocks
+    from ...tools.checks import check_count
+    from ...tools.uncertainty import check_sigmas, first_order_spread, monte_carlo_spread, weekly_blocks
     from .glacier_runs import TracedRun, check_years, day_range, run_stack
 
-    sigma_t = check_positive("sigma_t (degC)", SIGMA_T if sigma_t is None else sigma_t)
-    sigma_logp = check_positive("sigma_logp", SIGMA_LOGP if sigma_logp is None else sigma_logp)
+    # refused here, before any work; the propagation itself warns of large values
+    sigma_t, sigma_logp = check_sigmas(sigma_t, sigma_logp, warn=False)
     members = check_count("members", members, 0)
     if members == 1:
         raise ValueError("members must be 0 (no Monte Carlo) or at least 2 (200 or more for a check)")
