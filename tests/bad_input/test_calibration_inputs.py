@@ -227,3 +227,15 @@ def test_recalibration_replaces_a_broken_calibration(gdir_copy, case):
     assert calib["melt_f"] == pytest.approx(_published_melt_f(), rel=1e-6)
     mb = GlaUnTIMassBalance(gdir_copy, variant="A")
     assert (mb.temp_bias, mb.weights_file) == (calib["temp_bias"], None)
+
+
+def test_ti_fine_tuning_converges_on_twelve_wgms_years(gdir_copy):
+    """Variant A's fine-tuning with profiles on WGMS 1991-2002 (issue 22's audit: it ran
+    out of its 40 steps). The optimiser's own stop test is met well before max_steps (not
+    only judge()'s looser one), and the fit is written."""
+    calib = glaunti_calibrate(gdir_copy, variant="A", parameters=["ti"], ref_years=(1991, 2002))
+    assert calib["status"] == "converged" and calib["steps"] <= 30  # history: the start and each step
+    assert calib["matched_mean"]["misfit_m_we"] < 0.001
+    assert calib["misfit_m_we"]["profile"]["n"] > 100 and calib["weights_file"]
+    history = calib["loss_history"]
+    assert all(b < a for a, b in zip(history, history[1:]))  # every step taken lowered the loss
