@@ -321,7 +321,7 @@ def refuse_variant_b(variant: str) -> None:
 
 def fitted_range_problems(fitted) -> list[str]:
     """Why a fit's temperature bias, precipitation factor or (TI fitted) snow degree-day
-    factor lies outside its plausible range (:data:`~..run.arguments.RANGES`: the same
+    factor lies outside its plausible range (:data:`~oggm_glaunti.integration.run.arguments.RANGES`: the same
     ranges the MB model checks); empty if none does."""
     from ..units import ddf_snow_log_to_melt_f
 

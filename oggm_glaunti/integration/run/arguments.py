@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any, NamedTuple
 
 #: name: (cfg.PARAMS key of its plausible range, what it is). The defaults (in
-#: :mod:`..session.params`) are those of a calibration: a temperature bias and
+#: :mod:`~oggm_glaunti.integration.session.params`) are those of a calibration: a temperature bias and
 #: precipitation factor beyond which a fit says more about the climate data or the
 #: observations than about the glacier, and a melt_f around OGGM's own bounds.
 RANGES = {

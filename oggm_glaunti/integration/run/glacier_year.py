@@ -109,11 +109,11 @@ def adjusted_forcing(temperature, precipitation, temp_bias, prcp_fac, offset):
     ----------
     temperature, precipitation : (..., n_days) degC and m w.e. per day at the reference height.
     temp_bias, prcp_fac : scalars (or arrays broadcasting against the leading axes).
-    offset : (*cells) degC.
+    offset : ``(*cells)`` degC.
 
     Returns
     -------
-    temperature, precipitation : (..., n_days, *cells)
+    temperature, precipitation : ``(..., n_days, *cells)``
     """
     cells = tuple(range(-jnp.ndim(offset), 0))
     t = jnp.expand_dims(jnp.asarray(temperature) + temp_bias, cells) + offset
