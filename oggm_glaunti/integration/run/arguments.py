@@ -95,7 +95,8 @@ def choose(name: str, argument, calibration, default) -> Chosen:
 
 
 def year_number(value, name: str = 'year') -> float:
-    """A year argument as a float: a real number (int, float, NumPy scalar), not text.
+    """A year argument as a float: a real number (int, float, NumPy scalar or 0-d array),
+    not text.
 
     Raises
     ------
@@ -107,7 +108,9 @@ def year_number(value, name: str = 'year') -> float:
 
     import numpy as np
 
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in 'iuf':
+        value = value.item()  # a 0-d array, as NumPy code may pass
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         hint = f' (e.g. {name}={value.strip()})' if isinstance(value, str) and value.strip().lstrip('-').isdigit() else ''
         raise TypeError(f'{name}={value!r} is a {type(value).__name__}: give the year as a number{hint}')
     return float(value)
