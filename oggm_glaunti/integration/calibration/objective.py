@@ -47,6 +47,10 @@ SEASON_KINDS = ("annual", "winter", "summer")
 #: The optimiser (:meth:`Objective.minimise`) runs in Python on the loss, gradient and
 #: Jacobian of one compiled function, ``_evaluate``.
 MAX_HALVINGS = 12  # damping increases tried per step
+#: After a failed try the damping is at least this (the starting damping): from the tiny
+#: damping of a run of good steps, growing it fourfold would take many tries (each a full
+#: evaluation) before the step shortens at all.
+MIN_DAMPING_AFTER_FAILURE = 1e-3
 
 
 class Fitted(NamedTuple):
@@ -81,6 +85,16 @@ def _predicted_decrease(h, g, a, c) -> float:
     pseudo-observation left out)."""
     step = _constrained_step(h, g, a, c)
     return float(-(g @ step) - 0.5 * step @ h @ step)
+
+
+def _fit_loss(parts) -> float:
+    """The loss of the observations and priors (the held mean's pseudo-observation left out)."""
+    return 0.5 * float(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in parts[:2]))
+
+
+def _trusted(step: np.ndarray, max_step: np.ndarray) -> np.ndarray:
+    """``step`` shortened to move no coordinate by more than ``max_step``."""
+    return step * min(1.0, 1.0 / max(float(np.max(np.abs(step) / max_step)), 1e-30))
 
 
 def _max_step(parameters, theta: np.ndarray) -> np.ndarray:
@@ -460,13 +474,18 @@ class Objective:
         variant's own values), with the held mean as a constraint of each (linearised)
         step: Gauss-Newton steps, damped towards scaled gradient steps while they fail,
         each shortened to move no parameter by more than its trust length
-        (``_max_step``); after each failed try the step also closes half as much of the
-        held mean's remaining misfit (a too long correction of a nonlinear mean cannot be
-        damped away otherwise); a step to a non-finite loss counts as failed. A step is taken
-        when it lowers the loss (the mean's pseudo-observation included). Stops when the
-        undamped step keeping the mean would lower the loss by less than ``tolerance`` (the
-        mean held), or
-        no damping finds a decrease.
+        (``_max_step``). A step is taken when it lowers the loss (the mean's
+        pseudo-observation included); a step to a non-finite loss counts as failed.
+
+        The held mean is nonlinear in the parameters (with ``'ti'`` strongly so: a step
+        the linearisation says keeps it may move it by centimetres), so a step that
+        improves the fit to the data and priors but fails on the mean gets a second-order
+        correction: the smallest move, linearised at the step's end, that brings the mean
+        back; it is taken if the loss is then lower. After a failed try the damping grows
+        (to at least :data:`MIN_DAMPING_AFTER_FAILURE`) and the step closes half as much of
+        the mean's remaining misfit (a too long correction of a nonlinear mean cannot be
+        damped away otherwise). Stops when the undamped step keeping the mean would lower
+        the loss by less than ``tolerance`` (the mean held), or no damping finds a decrease.
         Returns (theta, loss history)."""
         theta = np.asarray(initial_theta(self.model, self.spec.parameters) if start is None else start, np.float32)
         max_step = _max_step(self.spec.parameters, theta)
@@ -486,15 +505,18 @@ class Objective:
                 # a failed step closes less of the mean's misfit next time: damping alone
                 # would still ask the whole (linearised) correction of the mean
                 reach = None if c is None else c * 0.5 ** attempt
-                step = _constrained_step(h + damping * np.diag(np.diag(h) + 1e-12), g, a, reach)
-                step *= min(1.0, 1.0 / max(float(np.max(np.abs(step) / max_step)), 1e-30))
-                candidate = (theta + step).astype(np.float32)
+                damped = h + damping * np.diag(np.diag(h) + 1e-12)
+                candidate = (theta + _trusted(_constrained_step(damped, g, a, reach), max_step)).astype(np.float32)
                 new_value, _, new_aux = self.evaluate(candidate, strict=False)
-                if np.isfinite(float(new_value)) and float(new_value) < float(value):
-                    accepted = True
+                accepted = np.isfinite(float(new_value)) and float(new_value) < float(value)
+                if not accepted and c is not None and np.isfinite(float(new_value)) \
+                        and _fit_loss(new_aux[0]) < _fit_loss(parts):
+                    candidate, new_value, new_aux = self._restore_mean(candidate, new_aux, damped, max_step)
+                    accepted = np.isfinite(float(new_value)) and float(new_value) < float(value)
+                if accepted:
                     damping = max(damping / 3.0, 1e-7)
                     break
-                damping *= 4.0
+                damping = max(damping * 4.0, MIN_DAMPING_AFTER_FAILURE)
             if not accepted:
                 break
             theta, value, (parts, jac, _) = candidate, new_value, new_aux
@@ -502,6 +524,17 @@ class Objective:
             bar.set_postfix(loss=f"{float(value):.4g}")
         self.evaluate(theta)
         return theta, history
+
+    def _restore_mean(self, candidate, aux, damped: np.ndarray, max_step: np.ndarray):
+        """The second-order correction of :meth:`minimise`: from ``candidate`` (whose
+        evaluation ``aux`` gives the mean's misfit and gradient there), the smallest step
+        in the damped metric that brings the linearised mean back to zero. Returns the
+        corrected candidate and its evaluation (loss, gradient, aux)."""
+        _, g, a, c = self._system(aux[0], aux[1])
+        fix = _trusted(_constrained_step(damped, np.zeros_like(g), a, c), max_step)
+        corrected = (candidate + fix).astype(np.float32)
+        value, _, corrected_aux = self.evaluate(corrected, strict=False)
+        return corrected, value, corrected_aux
 
     def match_mean(self, theta, tolerance: float, max_iterations: int = 8):
         """Newton steps on the held mean until it is matched within ``tolerance`` (m w.e.

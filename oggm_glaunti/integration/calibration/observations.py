@@ -21,8 +21,12 @@ from ...observation_operators import band_edges, band_weights, hydro_year_of, pr
 
 log = logging.getLogger(__name__)
 
-#: Largest plausible glacier-wide geodetic balance, mm w.e. per year.
-MAX_ABS_GEODETIC_MM = 10000.
+#: Largest plausible glacier-wide balance (a WGMS annual or seasonal value, a geodetic
+#: mean per year), mm w.e.: beyond it, the units are wrong (e.g. kg m-2 summed twice).
+MAX_ABS_GLACIER_WIDE_MM = 10000.
+#: A WGMS series whose every value lies within this (mm w.e.) was given in m w.e.: no
+#: glacier balances within +-2 cm w.e. year after year (and seasons never do).
+MIN_PLAUSIBLE_SERIES_MM = 20.
 #: Largest plausible stake balance, m w.e. (larger values are mm read as m).
 MAX_ABS_STAKE_M_WE = 30.
 
@@ -136,27 +140,85 @@ class Observations:
         return notes
 
 
+#: The WGMS columns a calibration fits, and the series they fill.
+WGMS_COLUMNS = {"ANNUAL_BALANCE": "annual", "WINTER_BALANCE": "winter", "SUMMER_BALANCE": "summer"}
+
+
+def check_wgms_series(df: pd.DataFrame, what: str) -> None:
+    """Refuse a WGMS table (years as index, balances in mm w.e.) that would be fitted
+    wrongly without a word: a year given twice (the second row would replace the first), a
+    value beyond +-:data:`MAX_ABS_GLACIER_WIDE_MM`, or a series in m w.e. (every value
+    within +-:data:`MIN_PLAUSIBLE_SERIES_MM`). ``what`` names the table in the message."""
+    repeated = sorted(set(df.index[df.index.duplicated()].tolist()))
+    if repeated:
+        raise ValueError(f"{what}: year(s) {repeated} appear more than once (the later row would silently replace "
+                         "the earlier): keep one row per year")
+    values = []
+    for column in WGMS_COLUMNS:
+        if column not in df:
+            continue
+        numbers = pd.to_numeric(df[column], errors="coerce")
+        text = numbers.isna() & df[column].notna()
+        if text.any():
+            year = numbers.index[text][0]
+            raise ValueError(f"{what}: {column} of {year} is {df[column][text].iloc[0]!r}, not a number in mm w.e.")
+        series = numbers.dropna()
+        too_large = series[~(series.abs() <= MAX_ABS_GLACIER_WIDE_MM)]
+        if len(too_large):
+            raise ValueError(f"{what}: {column} of {too_large.index[0]} is {too_large.iloc[0]:g} mm w.e., beyond "
+                             f"+-{MAX_ABS_GLACIER_WIDE_MM:g} mm w.e. (not a finite glacier-wide balance): check its "
+                             "units (WGMS balances are in mm w.e.)")
+        values += series.tolist()
+    if len(values) >= 2 and np.any(values) and np.all(np.abs(values) < MIN_PLAUSIBLE_SERIES_MM):
+        raise ValueError(f"{what}: every balance lies within +-{MIN_PLAUSIBLE_SERIES_MM:g} mm w.e. (e.g. "
+                         f"{values[0]:g}): the series looks like m w.e.; WGMS balances are in mm w.e. (multiply by "
+                         "1000)")
+
+
 def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> bool:
-    """Add the glacier's WGMS balances (``gdir.get_ref_mb_data()``), mm w.e. -> m w.e.
+    """Add the glacier's WGMS balances (``gdir.get_ref_mb_data()``), mm w.e. -> m w.e.,
+    checked (:func:`check_wgms_series`), of the WGMS years ``ref_years`` (first, last) if given.
 
     Returns False (adding nothing) when the glacier is not one of OGGM's WGMS reference
-    glaciers.
+    glaciers. Raises ``ValueError`` naming ``ref_years`` when they select none of the
+    glacier's WGMS years.
     """
+    first_last = None if ref_years is None else wgms_year_range(ref_years)
     try:
         df = gdir.get_ref_mb_data()
     except RuntimeError as exc:
         if "reference glacier" not in str(exc):
             raise
         return False
-    if ref_years is not None:
-        df = df.loc[ref_years[0]:ref_years[1]]
-    for column, target in (("ANNUAL_BALANCE", obs.annual), ("WINTER_BALANCE", obs.winter),
-                           ("SUMMER_BALANCE", obs.summer)):
+    check_wgms_series(df, f"{gdir.rgi_id}: the WGMS series (gdir.get_ref_mb_data())")
+    if first_last is not None:
+        selected = df.loc[(df.index >= first_last[0]) & (df.index <= first_last[1])]
+        if selected.empty:
+            have = (f"{int(df.index.min())}-{int(df.index.max())}" if len(df) else "none")
+            raise ValueError(f"{gdir.rgi_id}: ref_years={tuple(ref_years)} selects none of the glacier's WGMS years "
+                             f"({have}, within the climate's baseline years): choose ref_years among them")
+        df = selected
+    for column, kind in WGMS_COLUMNS.items():
         if column in df:
+            target = getattr(obs, kind)
             for year, value in df[column].dropna().items():
                 target[hydro_year_of(year)] = float(value) / 1000.0
     obs.sources.append(f"WGMS ({len(df)} years)")
     return True
+
+
+def wgms_year_range(ref_years) -> tuple[int, int]:
+    """``ref_years`` as (first, last) whole WGMS years, else a clear error naming it."""
+    from ..run.arguments import year_number
+
+    try:
+        first, last = ref_years
+    except (TypeError, ValueError):
+        raise ValueError(f"ref_years={ref_years!r} must be (first, last) WGMS years") from None
+    first, last = (year_number(y, "ref_years") for y in (first, last))
+    if not (first.is_integer() and last.is_integer() and first <= last):
+        raise ValueError(f"ref_years={tuple(ref_years)} must be (first, last) whole WGMS years, first <= last")
+    return int(first), int(last)
 
 
 def from_geodetic(gdir, obs: Observations, geodetic) -> None:
@@ -177,13 +239,13 @@ def from_geodetic(gdir, obs: Observations, geodetic) -> None:
     except (TypeError, ValueError):
         raise ValueError(f"geodetic must be (y0, y1, mm w.e./yr[, uncertainty mm w.e./yr]) or 'oggm'; "
                          f"got {geodetic!r}") from None
-    if sigma and not 0 < sigma[0] <= MAX_ABS_GEODETIC_MM:
+    if sigma and not 0 < sigma[0] <= MAX_ABS_GLACIER_WIDE_MM:
         raise ValueError(f"geodetic uncertainty {sigma[0]:g} mm w.e./yr must be positive and finite")
     if not y1 > y0:
         raise ValueError(f"geodetic period must have y1 > y0; got {y0:g}, {y1:g}")
-    if not abs(value) <= MAX_ABS_GEODETIC_MM:
+    if not abs(value) <= MAX_ABS_GLACIER_WIDE_MM:
         raise ValueError(f"geodetic mass balance {value:g} mm w.e./yr is not a finite value within "
-                         f"+-{MAX_ABS_GEODETIC_MM:g}: give it in mm w.e. per year (m w.e. x 1000)")
+                         f"+-{MAX_ABS_GLACIER_WIDE_MM:g}: give it in mm w.e. per year (m w.e. x 1000)")
     y0, y1 = int(y0), int(y1)
     obs.geodetic = (int(y0) - 1, int(y1) - 2, float(value) / 1000.0)
     obs.geodetic_sigma = sigma[0] / 1000.0 if sigma else None
@@ -284,10 +346,11 @@ def from_wgms_profiles(gdir, obs: Observations, grid, ref_years: tuple[int, int]
         raise ValueError(f"{gdir.rgi_id}: no WGMS mass-balance profile ({exc}); use_profiles needs one of "
                          "OGGM's WGMS reference glaciers with profiles") from None
     if ref_years is not None:
-        df = df.loc[ref_years[0]:ref_years[1]]
+        first, last = wgms_year_range(ref_years)
+        df = df.loc[(df.index >= first) & (df.index <= last)]
     df = df.dropna(how="all")
     if df.empty:
-        raise ValueError(f"{gdir.rgi_id}: no WGMS mass-balance profile in the years {ref_years}")
+        raise ValueError(f"{gdir.rgi_id}: no WGMS mass-balance profile in ref_years={ref_years}")
     edges = band_edges(grid.elevation, grid.outline, dz)
     altitudes = df.columns.to_numpy(float)
     outside = (altitudes < edges[0]) | (altitudes >= edges[-1])

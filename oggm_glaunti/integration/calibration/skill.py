@@ -134,13 +134,14 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     from .objective import Objective, initial_theta
     from .observations import Observations, from_wgms, from_wgms_profiles
     from .task import fit_calibration
-    from ..run.massbalance import GlaUnTIMassBalance
+    from .task import refuse_variant_b
+    from ..run.massbalance import glacier_run_of, load_variant
     from ..session.params import get_param
 
     variant = str(get_param("glaunti_variant", variant)).upper()
-    mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
-                            variant=variant, temp_bias=0.0, prcp_fac=1.0)
-    run = mb.glacier_run
+    refuse_variant_b(variant)
+    # the published model, as every calibration: never the glacier's previous calibration
+    run = glacier_run_of(gdir, load_variant(variant), climate_filename, input_filesuffix)
     covered = {int(y) for y in run.years if y != run.partial_year}
     obs = Observations()
     if not from_wgms(gdir, obs, ref_years):

@@ -8,8 +8,10 @@ heights by elevation: glacier cells are grouped in bands of ``band_dz`` metres, 
 takes the outline-weighted mean of the field, and each point interpolates linearly between
 band centres (points above or below the glacier take the highest or lowest band). The
 points then run the model's own year (:func:`~oggm_glaunti.core.sequence.run_cell_years`,
-the code a grid year runs once its corrections are known) on their own heights - the
-temperature follows each point's elevation - so ice dynamics feel the elevation feedback.
+the code a grid year runs once its corrections are known) on their own heights, under the
+grid's forcing adjustment (:func:`~.glacier_year.adjusted_forcing`: the temperature follows
+each point's elevation), so ice dynamics feel the elevation feedback. Which state the points
+start from is the state rule's (:mod:`.glacier_run`, "Flowline points").
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 from ...core import DayPlan, run_cell_years
 from .glacier_run import GlacierRun
-from .glacier_year import Adjustments
+from .glacier_year import Adjustments, adjusted_forcing
 
 #: Flowline point counts are padded up to a multiple of this, so that flowlines of other
 #: lengths reuse the compiled point run.
@@ -127,7 +129,7 @@ class PointYear(NamedTuple):
     corrections : (5, n_bands) or None
         band means of the corrections (None for A and B).
     temperature, precipitation : (MAX_DAYS_PER_YEAR,) float32
-        daily climate at the reference height.
+        daily climate at the reference height, not adjusted.
     plan : DayPlan
         the year's day plan (JAX arrays, padded to MAX_DAYS_PER_YEAR + 1 steps).
     dates : (n_steps,) datetime64
@@ -151,9 +153,6 @@ def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands
     corrections = None if out.corrections is None else band_means(out.corrections, bands)
     ref = run.reference_years([hy])
     temperature, precipitation, plan, _ = ref.at(0)
-    # the adjustments as the grid's year applies them (float32, before the lapse rate)
-    temperature = temperature + np.float32(adj.temp_bias)
-    precipitation = precipitation * np.float32(adj.prcp_fac)
     dates = ref.step_dates()[0]
     w = run.window(hy)
     if w.split is not None:  # 1 January closing the first period belongs to the old year
@@ -190,11 +189,12 @@ def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Ad
     corrections = None
     if years[0].corrections is not None:
         corrections = np.stack([to_points(y.corrections, bands.centre, h) for y in years]).astype(np.float32)
-    offset = (run.lapse_rate * (h - run.climate.ref_hgt)).astype(np.float32)
-    temperature = np.stack([y.temperature[:, None] + offset for y in years])
-    precipitation = np.broadcast_to(np.stack([y.precipitation for y in years])[:, :, None], temperature.shape)
+    # the grid's forcing adjustment, at the points' heights (float32, as the grid's year)
+    temperature, precipitation = adjusted_forcing(
+        np.stack([y.temperature for y in years]), np.stack([y.precipitation for y in years]),
+        np.float32(adj.temp_bias), np.float32(adj.prcp_fac), run.offset(h))
     plan = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[y.plan for y in years])
-    res = run_cell_years(run.model_for(adj), temperature, np.ascontiguousarray(precipitation), plan,
+    res = run_cell_years(run.model_for(adj), temperature, precipitation, plan,
                          jnp.asarray(state, jnp.float32), corrections).years
     daily, (tt, tpos, pp, acc) = res.daily, res.climate
     dates = np.concatenate([y.dates for y in years])

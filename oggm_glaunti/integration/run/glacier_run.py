@@ -20,6 +20,16 @@ record starts later, its first year is repeated as spin-up. The state entering a
 therefore depends only on the year and the parameters, never on which years were asked
 for before.
 
+Flowline points (:mod:`.flowline_run`) take their state from this rule, through the
+grid: a calendar year's run at the points starts at the hydrological year that opens it,
+from the grid's state entering that year (band means at the points' heights), and carries
+the points' own state into the next hydrological year, whose corrections are the grid's.
+So a point's state, too, depends only on the year and the parameters. With ``start_month
+= 1`` the calendar year is the hydrological year and the points start from the grid's
+state every year; otherwise hydrological year y's first months (in calendar year y) run
+on from the state the points carried through y - 1, and its last months (in calendar
+year y + 1) from the grid's state entering y.
+
 A segment is run lazily, only as far as the latest year asked, and each year's entering
 state and outputs are kept, so every year of a segment is computed once. Segments are
 cached process-wide (:mod:`.grid_cache`) under a fingerprint of the weights, the climate,
@@ -132,7 +142,7 @@ class GlacierRun:
         if self.start_month != 1 and climate.dates[-1] >= last_day:
             self.partial_year = int(full[-1] + 1)
         self.years = np.append(full, [] if self.partial_year is None else [self.partial_year]).astype(int)
-        offset = (self.lapse_rate * (grid.elevation - climate.ref_hgt)).astype(np.float32)
+        offset = self.offset(grid.elevation)
         facies = grid.facies if grid.facies is not None else np.full(
             (N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
         static = tuple(np.asarray(a, np.float32) for a in (grid.outline, grid.elevation, grid.elevation_std, facies))
@@ -149,6 +159,12 @@ class GlacierRun:
         )
 
     # --- inputs -----------------------------------------------------------------------
+    def offset(self, elevation: np.ndarray) -> np.ndarray:
+        """The temperature offset (degC, float32) from the reference height to
+        ``elevation`` (m): the lapse rate's part of
+        :func:`~.glacier_year.adjusted_forcing`, for the grid's cells and flowline points."""
+        return (self.lapse_rate * (elevation - self.climate.ref_hgt)).astype(np.float32)
+
     def model_for(self, adj: Adjustments) -> Model:
         """The model under the adjustments' ``melt_f`` (memoised: building it costs)."""
         if adj.melt_f not in self._models:

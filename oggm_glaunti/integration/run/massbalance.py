@@ -8,16 +8,22 @@ OGGM's ``mb_calibration_from_scalar_mb`` runs on it through
 called directly with ``write_to_gdir=True`` it is refused, as its ``mb_calib.json`` would
 not name the class (:func:`~oggm_glaunti.integration.run.arguments.refuse_unlabelled_oggm_calibration`).
 
-Parameters and where they come from (first found wins):
+Parameters and where they come from (first found wins, :func:`.arguments.choose`):
 
 1. constructor arguments (OGGM's calibration and run tasks pass them);
-2. our calibration file ``mb_calib_glaunti_<variant>.json`` (``glaunti_calibrate``);
-3. OGGM's ``mb_calib.json`` when it was written for this class;
-4. defaults: ``temp_bias = 0``, ``prcp_fac = 1`` (a factor *on top of* the variant's own
-   precipitation factor), ``melt_f`` = the variant's snow degree-day factor.
+2. the glacier's calibration of the variant
+   (:func:`~oggm_glaunti.integration.calibration.calibration_file.read_calibration`: our
+   ``mb_calib_glaunti_<variant>.json``, else OGGM's ``mb_calib.json`` when it was written
+   for this class), unless ``use_calibration=False``;
+3. defaults: the published weights, ``temp_bias = 0``, ``prcp_fac = 1`` (a factor *on
+   top of* the variant's own precipitation factor), ``melt_f`` = the variant's snow
+   degree-day factor.
 
-``melt_f`` is the snow degree-day factor in mm w.e. degC-1 day-1, OGGM's unit for its own
-``melt_f``; the ice factor keeps the variant's ice/snow ratio.
+Each value given or calibrated must lie in its one plausible range
+(:data:`.arguments.RANGES`). ``melt_f`` is the snow degree-day factor in mm w.e. degC-1
+day-1, OGGM's unit for its own ``melt_f``; the ice factor keeps the variant's ice/snow
+ratio. Variant B (the GRU baseline) has no degree-day factor: a ``melt_f`` given to it is
+refused, never silently ignored.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
 from ..grid.glacier_data import read_daily_climate, read_model_grid
-from .arguments import check_mb_arguments, refuse_unlabelled_oggm_calibration
+from ..calibration.calibration_file import read_calibration
+from .arguments import choose, number, refuse_unlabelled_oggm_calibration, year_number
 from ..session.compilation_cache import use_working_dir_compilation_cache
 from ..session.mp_safety import protect_pool_from_jax
 from ..session.params import get_param
@@ -48,10 +55,6 @@ def _published(variant: str):
     from ...weights import load_pretrained
 
     return load_pretrained(variant)
-
-
-def calibration_filesuffix(variant: str) -> str:
-    return f"_glaunti_{variant}"
 
 
 def load_variant(variant: str, weights: str | os.PathLike | None = None):
@@ -101,32 +104,33 @@ def floatyear_to_day(year: float) -> np.datetime64:
     return np.datetime64(f"{y:04d}-01-01") + np.timedelta64(doy, "D")
 
 
-def _calibrated(gdir, variant: str) -> dict:
-    suffix = calibration_filesuffix(variant)
-    if gdir.has_file("mb_calib", filesuffix=suffix):
-        return gdir.read_json("mb_calib", filesuffix=suffix)
-    if gdir.has_file("mb_calib"):
-        calib = gdir.read_json("mb_calib")
-        if calib.get("mb_model_class") == "GlaUnTIMassBalance":
-            return calib
-    return {}
+def variant_melt_f(model) -> float:
+    """The variant's own snow degree-day factor as OGGM's ``melt_f`` (NaN for B, which
+    has none)."""
+    return ddf_snow_log_to_melt_f(model.ti.ddf_snow_log) if hasattr(model, "ti") else np.nan
 
 
-def fitted_weights_path(gdir, calib: dict) -> str:
-    """The weights file a calibration names, checked against the SHA-256 written with it
-    (a pair from two different calibrations is refused, never silently combined)."""
-    path = os.path.join(gdir.dir, calib["weights_file"])
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{gdir.rgi_id}: the calibration names the weights file {calib['weights_file']}, "
-                                "which is missing: run glaunti_calibrate again")
-    expected = calib.get("weights_sha256")
-    if expected is not None:
-        from ...weights.registry import sha256_of
+#: Why variant B takes no melt_f (see the module docstring).
+NO_MELT_F_FOR_B = ("variant B (the GRU baseline) has no degree-day factor: melt_f applies to variants A, C and D; "
+                   "leave melt_f unset for B, or choose another variant")
 
-        if sha256_of(path) != expected:
-            raise ValueError(f"{gdir.rgi_id}: {calib['weights_file']} is not the weights file its calibration "
-                             "was written with (an interrupted calibration?): run glaunti_calibrate again")
-    return path
+
+def glacier_run_of(gdir, model, filename: str = "climate_historical", input_filesuffix: str = "",
+                   grid_filesuffix: str = ""):
+    """The glacier's :class:`~.glacier_run.GlacierRun` of ``model``: its daily climate
+    ``<filename>_daily<input_filesuffix>.nc``, its model grid and the settings' state rule.
+    Reads no calibration: the MB model runs it under the parameters it chose, and a new
+    calibration starts from it (:func:`~oggm_glaunti.integration.calibration.task.fit_calibration`)."""
+    from .glacier_run import GlacierRun
+
+    climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
+    grid = read_model_grid(gdir, grid_filesuffix)
+    start = get_param("glaunti_hydro_start_month_" + ("nh" if gdir.hemisphere == "nh" else "sh"))
+    return GlacierRun(
+        model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
+        spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
+        cache_mb=get_param("glaunti_grid_cache_mb"),
+    )
 
 
 class GlaUnTIMassBalance(MassBalanceModel):
@@ -146,8 +150,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
         'A', 'B', 'C' or 'D' (default ``cfg.PARAMS['glaunti_variant']``, 'D').
     weights : path, optional
         weights in this package's format (e.g. a fine-tuned model); default: the weights
-        fitted to this glacier by ``glaunti_calibrate(parameters=['ti'])`` or the regional
-        calibration if any, else the published ones.
+        the glacier's calibration names (``glaunti_calibrate(parameters=['ti'])`` or the
+        regional calibration) if any, else the published ones.
     melt_f, temp_bias, prcp_fac : float, optional
         see the module docstring.
     bias : float
@@ -156,29 +160,31 @@ class GlaUnTIMassBalance(MassBalanceModel):
         limit the valid calendar years.
     grid_filesuffix : str
         suffix of the model grid file.
+    use_calibration : bool
+        read the glacier's calibration (default). False: the arguments, the published (or
+        given) weights and the defaults only, as a new calibration starts.
     """
 
     def __init__(self, gdir, filename: str = "climate_historical", input_filesuffix: str = "",
                  variant: str | None = None, weights=None, melt_f: float | None = None,
                  temp_bias: float | None = None, prcp_fac: float | None = None, bias: float = 0.0,
                  ys: int | None = None, ye: int | None = None, check_calib_params: bool = True,
-                 grid_filesuffix: str = "", **kwargs):
+                 grid_filesuffix: str = "", use_calibration: bool = True, **kwargs):
         super().__init__()
-        from .glacier_run import GlacierRun
-
         refuse_unlabelled_oggm_calibration(gdir, sys._getframe(1))
         self.variant = str(get_param("glaunti_variant", variant)).upper()
-        calib = _calibrated(gdir, self.variant)
-        check_mb_arguments(gdir, self.variant, calib, temp_bias=temp_bias, prcp_fac=prcp_fac,
-                           melt_f=melt_f, bias=bias)
-        self.temp_bias = float(temp_bias if temp_bias is not None else calib.get("temp_bias", 0.0))
-        self.prcp_fac = float(prcp_fac if prcp_fac is not None else calib.get("prcp_fac", 1.0))
-        if weights is None and calib.get("weights_file"):  # TI parameters fitted to this glacier
-            weights = fitted_weights_path(gdir, calib)
+        calibration = read_calibration(gdir, self.variant) if use_calibration else None
+        self.temp_bias = float(choose("temp_bias", temp_bias, calibration, 0.0).value)
+        self.prcp_fac = float(choose("prcp_fac", prcp_fac, calibration, 1.0).value)
+        number("bias", bias, "argument")
+        weights = choose("weights", weights, calibration, None).value
+        #: the weights file run (None: the published weights)
         self.weights_file = None if weights is None else os.fspath(weights)
         model = load_variant(self.variant, weights)
-        default_melt_f = ddf_snow_log_to_melt_f(model.ti.ddf_snow_log) if hasattr(model, "ti") else np.nan
-        self.melt_f = float(melt_f if melt_f is not None else calib.get("melt_f", default_melt_f))
+        chosen = choose("melt_f", melt_f, calibration, variant_melt_f(model))
+        if self.variant == "B" and chosen.source != "default":
+            raise ValueError(f"melt_f={chosen.value!r} ({chosen.source}): {NO_MELT_F_FOR_B}")
+        self.melt_f = float(chosen.value)
         self.bias = float(bias)
         self.hemisphere = gdir.hemisphere
         self.rho = cfg.PARAMS["ice_density"]
@@ -186,21 +192,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self.valid_bounds = [-1e4, 2e4]
         self.rgi_id = gdir.rgi_id
         self.climate_source_file = f"{filename}_daily{input_filesuffix}"
-
-        climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
-        grid = read_model_grid(gdir, grid_filesuffix)
-        start = get_param("glaunti_hydro_start_month_" + ("nh" if self.hemisphere == "nh" else "sh"))
         #: the glacier's :class:`~.glacier_run.GlacierRun`: its inputs, state rule and years
-        self.glacier_run = GlacierRun(
-            model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
-            spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
-            cache_mb=get_param("glaunti_grid_cache_mb"),
-        )
+        self.glacier_run = glacier_run_of(gdir, model, filename, input_filesuffix, grid_filesuffix)
+        start = self.glacier_run.start_month
         self._band_dz = float(get_param("glaunti_band_dz"))
         hydro = self.glacier_run.years
         first = hydro[0] + (1 if start != 1 else 0)
-        self.ys = int(max(first, ys) if ys is not None else first)
-        self.ye = int(min(hydro[-1], ye) if ye is not None else hydro[-1])
+        self.ys = int(max(first, year_number(ys, "ys")) if ys is not None else first)
+        self.ye = int(min(hydro[-1], year_number(ye, "ye")) if ye is not None else hydro[-1])
         if self.ys > self.ye:
             raise ValueError(
                 f"{gdir.rgi_id}: no calendar year is covered by the daily climate "
@@ -213,6 +212,17 @@ class GlaUnTIMassBalance(MassBalanceModel):
 
     # --- parameters -------------------------------------------------------------------
     @property
+    def melt_f(self) -> float:
+        """Snow degree-day factor, mm w.e. degC-1 day-1 (NaN for variant B, which has none)."""
+        return self._melt_f
+
+    @melt_f.setter
+    def melt_f(self, value: float) -> None:
+        if self.variant == "B" and value is not None and np.isfinite(value):
+            raise ValueError(f"melt_f={value!r}: {NO_MELT_F_FOR_B}")
+        self._melt_f = value
+
+    @property
     def adjustments(self):
         """The current ``temp_bias``, ``prcp_fac`` and ``melt_f`` as
         :class:`~.glacier_year.Adjustments` (what :attr:`glacier_run` runs under)."""
@@ -222,7 +232,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         return Adjustments(float(self.temp_bias), float(self.prcp_fac), melt_f)
 
     def is_year_valid(self, year) -> bool:
-        return self.ys <= int(np.floor(year)) <= self.ye
+        return self.ys <= int(np.floor(year_number(year))) <= self.ye
 
     def _check(self, heights, year):
         heights = np.asarray(heights, dtype=np.float64).ravel()
@@ -235,7 +245,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
             )
         if year is None:
             raise ValueError("year is required (GlaUnTI has no constant-climate mode)")
-        if not np.isfinite(year):
+        if not np.isfinite(year_number(year)):
             raise ValueError(f"year is {year}: pass a finite (float) year within {self.ys}-{self.ye}")
         if not self.is_year_valid(year):
             raise ValueError(

@@ -114,10 +114,16 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_calib_ti_relative_sd': (
         0.3, "Prior relative standard deviation of each TI parameter about the variant's "
              "prior values (parameters=['ti'])."),
-    'glaunti_calib_max_abs_temp_bias': (
-        5.0, 'A fitted |temp_bias| above this (degC) is refused as implausible.'),
-    'glaunti_calib_prcp_fac_range': (
-        [0.2, 5.0], 'A fitted prcp_fac outside this range is refused as implausible.'),
+    'glaunti_temp_bias_range': (
+        [-5.0, 5.0], 'Plausible temp_bias (degC): a value outside, given to GlaUnTIMassBalance, read from a '
+                     'calibration file or fitted by a calibration, is refused.'),
+    'glaunti_prcp_fac_range': (
+        [0.2, 5.0], 'Plausible prcp_fac (on top of the variant\'s own): outside it, refused wherever it '
+                    'comes from (as glaunti_temp_bias_range).'),
+    'glaunti_melt_f_range': (
+        [0.5, 20.0], 'Plausible melt_f (mm w.e. degC-1 day-1): around OGGM\'s own 1.5..17, with room for '
+                     'a fine-tuned variant A (parameters=[\'ti\'] gives 1.5-1.7 on Hintereisferner); outside '
+                     'it, refused wherever it comes from (as glaunti_temp_bias_range).'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
 }
