@@ -407,9 +407,6 @@ def judge(rgi_id: str, parameters, theta, fitted, posterior: dict, history, max_
 
 
 def _coordinate_names(parameters) -> list[str]:
-    from ...core import TRAINABLE_NAMES
+    from .layout import ParameterLayout
 
-    names = []
-    for p in parameters:
-        names += [f"ti.{n}" for n in TRAINABLE_NAMES] if p == "ti" else ["log_prcp_fac" if p == "prcp_fac" else p]
-    return names
+    return ParameterLayout(tuple(parameters)).coordinate_names

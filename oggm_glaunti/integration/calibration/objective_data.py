@@ -1,0 +1,189 @@
+"""A glacier's observations as the arrays the calibration objective reads its runs with.
+
+The simulation is the glacier's own run (:class:`~.glacier_run.GlacierRun`): the runs of
+:meth:`~.glacier_run.GlacierRun.runs_for`, each observed year's segment from its spin-up to
+its last observed year. The observations are read off the runs' weighted daily SMB with
+the observation operators (:mod:`oggm_glaunti.observation_operators`): glacier-wide seasons
+and stake records are windows inclusive at both ends, a date shared by two periods counted
+once in full; the geodetic mean is the mean of the hydrological years' period totals
+(consecutive years then add up to the whole span).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from ...observation_operators import band_weights, first_of_month_after, season_month, window_weights
+from ..grid.glacier_data import hydro_year_begin
+from ..run.glacier_run import GlacierRun
+from ..run.glacier_year import ReferenceYears
+from ..session.params import get_param
+
+#: Glacier-wide data kinds, in the order of the simulated seasons.
+SEASON_KINDS = ("annual", "winter", "summer")
+#: Every data kind a calibration can fit.
+DATA_KINDS = ("annual", "winter", "summer", "geodetic", "stakes", "profile")
+
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """What is fitted, which data kind's mean is held (``match_mean``: 'annual',
+    'geodetic' or None), the corrector's window size and the kinds scored only."""
+
+    parameters: tuple[str, ...]
+    match_mean: Optional[str]
+    window_size: tuple[int, int]
+    score_only: tuple[str, ...] = ()
+
+
+class StakeData(NamedTuple):
+    """Stake records: ``weight`` (N, n_steps, S) 1 where a step of a run counts towards a
+    record's window, ``value`` (S,) observed balance (m w.e.)."""
+
+    weight: Array
+    value: Array
+
+
+class ProfileData(NamedTuple):
+    """Elevation-band profiles: ``values`` and ``mask`` (Y, B) the observed band balances
+    (m w.e.) of the scored years."""
+
+    values: Array
+    mask: Array
+
+
+class Readout(NamedTuple):
+    """What each run's year is read into (see :func:`.forward_runs.read_year`): the
+    glacier-wide daily series (``daily``: when a season window needs it), the stakes'
+    cells ``stake_index`` (S,) flat grid indices, and the elevation bands ``bands``
+    (B, H, W) of the profiles, each band's cells with weights summing to 1."""
+
+    outline: Array
+    daily: bool
+    stake_index: Optional[Array]
+    bands: Optional[Array]
+
+
+class ObjectiveData(NamedTuple):
+    """A glacier's runs and observations.
+
+    ``reference``: the runs' climate at the reference height; ``fresh`` (N,) the run starts
+    from a fresh state; ``seasons`` (N, n_steps, Y, 3) the annual, winter and summer windows
+    of the Y scored years over the runs' steps (zero on spin-up runs: a date's value is
+    its own years'); ``targets`` maps each glacier-wide kind to (values, mask), each (Y,);
+    ``geodetic`` is (value (1,), mask of its runs (N,)) or None; ``sigmas`` maps each kind
+    to its observation uncertainty (m w.e.); ``prior`` holds the prior standard deviations
+    (temp_bias degC, log prcp_fac, TI relative); ``log_prcp_fac`` the fixed log
+    precipitation factor used when it is not fitted.
+    """
+
+    reference: ReferenceYears
+    fresh: np.ndarray
+    readout: Readout
+    seasons: Array
+    targets: dict
+    geodetic: Optional[tuple]
+    stakes: Optional[StakeData]
+    profiles: Optional[ProfileData]
+    sigmas: dict
+    prior: tuple
+    log_prcp_fac: Array
+
+
+def objective_runs(run: GlacierRun, obs, years) -> list[tuple[int, bool, bool]]:
+    """The runs that simulate ``years`` and the stake windows of ``obs``: a window's
+    dates lie in its years' runs, its first and last date shared with the years before
+    and after."""
+    first, last = hydro_year_begin(min(years), run.start_month), hydro_year_begin(max(years) + 1, run.start_month)
+    if obs.stakes is not None and len(obs.stakes):
+        first = min(first, obs.stakes["date0"].values.astype("datetime64[D]").min())
+        last = max(last, obs.stakes["date1"].values.astype("datetime64[D]").max())
+    needed = {int(y) for y in run.years if y != run.partial_year
+              and hydro_year_begin(y, run.start_month) <= last and hydro_year_begin(y + 1, run.start_month) >= first}
+    return run.runs_for(sorted(needed))
+
+
+def objective_data(run: GlacierRun, obs, years: list[int], runs, sigmas: dict, hemisphere: str,
+                   log_prcp_fac: float, daily: bool) -> ObjectiveData:
+    """The arrays of :class:`ObjectiveData` for the observations ``obs`` of ``years``
+    (hydrological years) over ``runs`` (:func:`objective_runs`); ``daily``: read the runs'
+    glacier-wide daily series even when no observed kind needs it."""
+    run_years = [y for y, _, _ in runs]
+    own = np.array([o for _, _, o in runs], np.float32)
+    ref = run.reference_years(run_years)
+    dates, active = ref.step_dates(), np.asarray(ref.plan.active)
+    winter_end = season_month(get_param("glaunti_winter_end_month"), hemisphere)
+    begin = np.array([hydro_year_begin(y, run.start_month) for y in years])
+    end = np.array([hydro_year_begin(y + 1, run.start_month) for y in years])
+    mid = np.array([first_of_month_after(b, winter_end) for b in begin])
+    bounds = np.stack([(begin, end), (begin, mid), (mid, end)], -1)  # (2, Y, 3)
+    seasons = window_weights(dates, active, bounds[0].ravel(), bounds[1].ravel())
+    seasons = (seasons * own[:, None, None]).reshape(dates.shape + bounds.shape[1:])
+    targets = {}
+    for kind in SEASON_KINDS:
+        series = getattr(obs, kind)
+        mask = np.isin(years, list(series)).astype(np.float32)
+        if mask.any():
+            targets[kind] = (np.asarray([series.get(y, 0.0) for y in years], np.float32), mask)
+    geodetic = None
+    if obs.geodetic is not None:
+        y0, y1, value = obs.geodetic
+        mask = own * np.isin(run_years, list(range(y0, y1 + 1)))
+        if mask.any():
+            geodetic = (np.asarray([value], np.float32), mask)
+    stakes, stake_index = None, None
+    if obs.stakes is not None and len(obs.stakes):
+        weight = window_weights(dates, active, obs.stakes["date0"].values, obs.stakes["date1"].values)
+        stakes = StakeData(weight * own[:, None, None], obs.stakes["balance"].values.astype(np.float32))
+        stake_index = (obs.stakes["row"] * run.grid.shape[1] + obs.stakes["col"]).values
+    profiles, bands = None, None
+    if obs.profiles is not None:
+        bands, profiles = _profile_data(run, obs.profiles, years)
+    readout = Readout(jnp.asarray(run.grid.outline, jnp.float32), bool(daily or targets),
+                      None if stake_index is None else jnp.asarray(stake_index),
+                      None if bands is None else jnp.asarray(bands))
+    prior = tuple(np.float32(get_param(k)) for k in (
+        "glaunti_calib_temp_bias_sd", "glaunti_calib_log_prcp_fac_sd", "glaunti_calib_ti_relative_sd"))
+    sigmas = {k: np.float32(v) for k, v in sigmas.items()}
+    on_device = jax.tree_util.tree_map(jnp.asarray, (seasons, targets, geodetic, stakes, profiles, sigmas, prior,
+                                                     np.float32(log_prcp_fac)))
+    return ObjectiveData(ref, np.array([f for _, f, _ in runs]), readout, *on_device)
+
+
+def _profile_data(run: GlacierRun, prof, years) -> tuple[np.ndarray, ProfileData]:
+    """The bands (B, H, W) of the profiles' band edges on the model grid, and the observed
+    band balances of ``years``."""
+    bands = band_weights(run.grid.elevation, run.grid.outline, prof.band_edges)
+    values = np.zeros((len(years), len(prof.band_edges) - 1), np.float32)
+    mask = np.zeros_like(values)
+    for k, year in enumerate(years):
+        if year in prof.values:
+            row = prof.values[year]
+            values[k] = np.nan_to_num(row)
+            mask[k] = np.isfinite(row)
+    return bands.astype(np.float32), ProfileData(values, mask)
+
+
+def default_sigmas(obs, sigmas: dict | None = None) -> dict:
+    """The uncertainty (m w.e.) of one value of each data kind present in ``obs``: the
+    user's (``sigmas``), else the geodetic mean's own, else ``glaunti_calib_sigma_<kind>``."""
+    sigmas = dict(sigmas or {})
+    unknown = set(sigmas) - set(DATA_KINDS)
+    if unknown:
+        raise ValueError(f"sigmas: unknown data kind(s) {sorted(unknown)}; known: {list(DATA_KINDS)}")
+    out = {}
+    for kind in obs.kinds():
+        value = sigmas.get(kind)
+        if value is None and kind == "geodetic" and obs.geodetic_sigma is not None:
+            value = obs.geodetic_sigma
+        value = float(get_param(f"glaunti_calib_sigma_{kind}", value))
+        if not value > 0 or not np.isfinite(value):
+            raise ValueError(f"sigmas[{kind!r}] must be a positive uncertainty in m w.e.; got {value}")
+        out[kind] = value
+    return out
