@@ -65,8 +65,7 @@ class Objective:
         self.log_prcp_fac = float(log_prcp_fac)
         if match_mean is not None and match_mean not in obs.kinds():
             raise ValueError(f"match_mean={match_mean!r}: no such data ({obs.kinds()})")
-        self.spec = ObjectiveSpec(tuple(parameters), match_mean, run.window_size,
-                                  tuple(k for k in score_only if k in obs.kinds()))
+        self.spec = ObjectiveSpec(tuple(parameters), match_mean, tuple(k for k in score_only if k in obs.kinds()))
         self.layout = ParameterLayout(self.spec.parameters)
         self.hemisphere = hemisphere
         self.years = [int(y) for y in years]
@@ -81,7 +80,7 @@ class Objective:
                               self.log_prcp_fac, daily)
 
     def _forward(self, theta, data, derivatives: bool):
-        return run_forward(self.model, self.layout, theta, data, self._grid, self.spec.window_size, derivatives)
+        return run_forward(self.model, self.layout, theta, data, self._grid, self.run.window_size, derivatives)
 
     def _simulate(self, theta):
         if self._simulation_data is None:

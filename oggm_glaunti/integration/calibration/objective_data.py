@@ -34,11 +34,12 @@ DATA_KINDS = ("annual", "winter", "summer", "geodetic", "stakes", "profile")
 @dataclass(frozen=True)
 class ObjectiveSpec:
     """What is fitted, which data kind's mean is held (``match_mean``: 'annual',
-    'geodetic' or None), the corrector's window size and the kinds scored only."""
+    'geodetic' or None) and the kinds scored only: static in the compiled loss, so
+    nothing of the glacier's grid (its corrector window) is, and glaciers with observations
+    of the same shapes share it."""
 
     parameters: tuple[str, ...]
     match_mean: Optional[str]
-    window_size: tuple[int, int]
     score_only: tuple[str, ...] = ()
 
 
