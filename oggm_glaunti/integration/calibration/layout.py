@@ -66,7 +66,7 @@ class ParameterLayout:
         model's own TI values."""
         blocks = [jnp.asarray([getattr(model.ti, n) for n in TRAINABLE_NAMES], jnp.float32) if p == "ti"
                   else jnp.float32(0.0) for p in self.parameters]
-        return np.asarray(ravel_pytree(blocks)[0], np.float32)
+        return np.array(ravel_pytree(blocks)[0], np.float32)
 
     @property
     def coordinate_names(self) -> list[str]:

@@ -1,0 +1,62 @@
+"""The calibration's runs in compiled pieces with forward-mode derivatives
+(:mod:`oggm_glaunti.integration.calibration.forward_runs`) against the same runs traced at
+once and differentiated with ``jax.jacfwd`` (``scan_runs``, the traced route of the
+differentiable tools), on the small synthetic glacier of test_glacier_run: the readouts and
+their derivatives agree, with the state's derivatives carried across years and fresh
+starts, for A fitting its TI parameters and D fitting both forcing adjustments."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from oggm_glaunti.integration.calibration.forward_runs import read_year, run_forward
+from oggm_glaunti.integration.calibration.objective import Objective
+from oggm_glaunti.integration.calibration.observations import Observations
+from oggm_glaunti.integration.run.glacier_year import scan_runs
+from oggm_glaunti.integration.run.grid_cache import clear_grid_cache
+
+from .test_glacier_run import grid_run
+
+YEARS = [1993, 1994, 1996, 1997]  # two segments of the test's state rule, each with its spin-up
+
+
+@pytest.mark.parametrize("variant, parameters, shift", [
+    ("A", ("temp_bias", "ti"), {"temp_bias": 0.4}),
+    ("D", ("temp_bias", "prcp_fac"), {"temp_bias": 0.4, "prcp_fac": 0.1}),
+])
+def test_pieces_and_their_derivatives_match_the_runs_traced_at_once(variant, parameters, shift):
+    clear_grid_cache()
+    run = grid_run(variant)
+    objective = Objective(run, Observations(annual={y: -0.5 for y in YEARS}), YEARS, parameters)
+    layout, data, model = objective.layout, objective.data, objective.model
+    assert data.fresh.sum() >= 2 and len(data.fresh) > len(YEARS)  # fresh starts and carried states
+    theta = layout.initial(model)
+    for name, value in shift.items():
+        theta[layout.index(name)] += value
+
+    outputs, derivatives = run_forward(model, layout, theta, data, run.arrays, run.window_size, derivatives=True)
+
+    def traced_at_once(th):
+        adjusted, bias, fac = layout.adjusted(model, th, data.log_prcp_fac)
+        ref = data.reference
+        reference = (ref.temperature, ref.precipitation, ref.plan, ref.membership)
+        return scan_runs(adjusted, reference, jnp.asarray(data.fresh), bias, fac, run.arrays, run.window_size,
+                         None, lambda res, _: read_year(res, data.readout), daily=True)
+
+    expected = traced_at_once(jnp.asarray(theta))
+    expected_derivatives = jax.jacfwd(traced_at_once)(jnp.asarray(theta))  # (N, ..., P)
+    for got, want, got_d, want_d in zip(outputs, expected, derivatives, expected_derivatives):
+        if want is None:
+            assert got is None
+            continue
+        # float32 round-off of two differently compiled programs, relative to the largest
+        # value of each readout: measured 0 (A) and 2e-7 (D) on one CPU; 100 times that
+        # leaves room for other XLA configurations
+        scale = float(np.abs(want).max())
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale)
+        want_d = np.moveaxis(np.asarray(want_d), -1, 0)
+        np.testing.assert_allclose(got_d, want_d, rtol=0, atol=2e-4 * float(np.abs(want_d).max()))
+    assert np.all(np.abs(np.asarray(derivatives.total)) > 0)  # every coordinate moves the runs
