@@ -1,11 +1,15 @@
 """The calibration's runs, year by year, with their derivatives in forward mode.
 
 Each run is the glacier run's year (:mod:`.glacier_year`) with the parameter vector
-(:class:`~.layout.ParameterLayout`) traced, in the compiled pieces the MB model's years run
+(:class:`~.layout.ParameterLayout`) traced, in the pieces the MB model's years run
 (:func:`~.glacier_year.run_compiled_year`): for C and D the sensitivity runs, the corrector
-and the corrected TI run, each compiled on its own, so that glaciers of one grid bucket
-share the TI runs and only the corrector is compiled per glacier window (a calibration's
-whole run traced as one program would be compiled anew for every glacier).
+and the corrected TI run, each compiled on its own. The TI runs are cell-local: they run
+on a list of the cells whose results the calibration needs
+(:class:`~.objective_data.CalibrationCells`: the corrector's window for C and D, the
+glacier's cells for A), padded to a size bucket, so that glaciers of similar size share
+them; only the corrector is compiled per glacier window (a calibration's whole run traced
+as one program would be compiled anew for every glacier), and the model grid's padding
+and, for A, the terrain around the glacier are not run at all.
 
 The derivatives are forward-mode: ``jax.jvp`` along each coordinate of the parameter
 vector, the state's derivatives carried from piece to piece and year to year. Nothing of
@@ -25,7 +29,7 @@ from jax import Array
 from ...core import GlaUnTIModel
 from ..run.glacier_year import GridArrays, grid_forcing
 from .layout import ParameterLayout
-from .objective_data import ObjectiveData, Readout
+from .objective_data import CalibrationCells, ObjectiveData, Readout
 
 
 class YearReadout(NamedTuple):
@@ -44,15 +48,16 @@ def _needs_daily(readout: Readout) -> bool:
 
 
 def read_year(res, readout: Readout) -> YearReadout:
-    """The :class:`YearReadout` of a year's result (traceable)."""
+    """The :class:`YearReadout` of a year's result on any cells, a list or a grid
+    (traceable)."""
     outline = readout.outline
     area = outline.sum()
-    total = jnp.einsum("phw,hw->", res.period_smb, outline) / area
-    daily = jnp.einsum("thw,hw->t", res.daily, outline) / area if readout.daily else None
+    total = jnp.einsum("p...,...->", res.period_smb, outline) / area
+    daily = jnp.einsum("t...,...->t", res.daily, outline) / area if readout.daily else None
     stakes = None
     if readout.stake_index is not None:
         stakes = res.daily.reshape(res.daily.shape[0], -1)[:, readout.stake_index]
-    bands = None if readout.bands is None else jnp.einsum("thw,bhw->tb", res.daily, readout.bands)
+    bands = None if readout.bands is None else jnp.einsum("t...,b...->tb", res.daily, readout.bands)
     return YearReadout(total, daily, stakes, bands)
 
 
@@ -88,12 +93,17 @@ def _sensitivities(model, layout: ParameterLayout, theta, basis, log_prcp_fac, r
 
 
 @eqx.filter_jit
-def _corrections(model, layout: ParameterLayout, theta, basis, log_prcp_fac, reference, grid: GridArrays,
-                 window_size: tuple[int, int], sens, sens_dot):
+def _corrections(model, layout: ParameterLayout, theta, basis, log_prcp_fac, reference, window: GridArrays,
+                 sens, sens_dot):
+    """The corrector on its window (a grid of its own), from the sensitivity channels of
+    the cell list, whose first cells are the window's, row by row; zero on the others."""
     def f(th, channels):
         m, bias, fac = layout.adjusted(model, th, log_prcp_fac)
-        window = (grid.window_origin[0], grid.window_origin[1], *window_size)
-        return m.corrections_from(grid_forcing(reference, bias, fac, grid), channels, window)
+        shape = window.offset.shape
+        on_window = channels[:, : shape[0] * shape[1]].reshape((channels.shape[0],) + shape)
+        fields = m.corrections_from(grid_forcing(reference, bias, fac, window), on_window)
+        fields = fields.reshape(fields.shape[0], -1)
+        return jnp.pad(fields, ((0, 0), (0, channels.shape[1] - fields.shape[1])))
 
     return _forward(f, theta, basis, (sens,), (sens_dot,))
 
@@ -120,25 +130,27 @@ def _whole_year(model, layout: ParameterLayout, theta, basis, log_prcp_fac, refe
     return _forward(f, theta, basis, (state,), (state_dot,))
 
 
-def run_forward(model, layout: ParameterLayout, theta, data: ObjectiveData, grid: GridArrays,
-                window_size: tuple[int, int], derivatives: bool) -> tuple[YearReadout, YearReadout]:
+def run_forward(model, layout: ParameterLayout, theta, data: ObjectiveData, cells: CalibrationCells,
+                derivatives: bool) -> tuple[YearReadout, YearReadout]:
     """The :class:`YearReadout` of each run at ``theta``, stacked (N, ...), and with
     ``derivatives`` its derivatives along each coordinate of ``theta`` (P, N, ...; else
-    P = 0). Runs a run's pieces as :func:`~.glacier_year.run_compiled_year` does; fresh
-    runs start from the (fitted) model's initial state."""
+    P = 0). Runs a run's pieces as :func:`~.glacier_year.run_compiled_year` does, on
+    ``cells``; fresh runs start from the (fitted) model's initial state."""
     theta = jnp.asarray(theta, jnp.float32)
     n = theta.shape[0]
     basis = jnp.eye(n, dtype=jnp.float32)[: n if derivatives else 0]
     fixed = (model, layout, theta, basis, data.log_prcp_fac)
-    corrected = isinstance(model, GlaUnTIModel)
+    grid = cells.cells
+    if isinstance(model, GlaUnTIModel) and cells.window is None:
+        raise ValueError(f"variant {model.variant} needs the corrector's window among the calibration cells")
     outputs, derivs = [], []
     for k, fresh in enumerate(data.fresh):
         reference = data.reference.at(k)
         if fresh:
             state, state_dot = _fresh_state(*fixed, tuple(grid.offset.shape))
-        if corrected:
+        if isinstance(model, GlaUnTIModel):
             sens, sens_dot = _sensitivities(*fixed, reference, grid, state, state_dot)
-            corr, corr_dot = _corrections(*fixed, reference, grid, window_size, sens, sens_dot)
+            corr, corr_dot = _corrections(*fixed, reference, cells.window, sens, sens_dot)
             (state, out), (state_dot, out_dot) = _corrected(*fixed, reference, grid, data.readout, state,
                                                             state_dot, corr, corr_dot)
         else:

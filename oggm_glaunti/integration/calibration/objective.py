@@ -20,13 +20,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...core import GlaUnTIModel
 from ..run.glacier_run import GlacierRun
 from . import optimiser
 from .forward_runs import run_forward
 from .layout import Fitted, ParameterLayout, apply_parameters, initial_theta  # noqa: F401  (the module's API)
 from .loss import MEAN_PENALTY_SD, assemble, simulate_compiled  # noqa: F401
-from .objective_data import (DATA_KINDS, SEASON_KINDS, ObjectiveSpec, default_sigmas,  # noqa: F401
-                             objective_data, objective_runs)
+from .objective_data import (DATA_KINDS, SEASON_KINDS, ObjectiveSpec, calibration_cells,  # noqa: F401
+                             default_sigmas, objective_data, objective_runs, stake_cells)
 
 
 class Objective:
@@ -70,17 +71,18 @@ class Objective:
         self.hemisphere = hemisphere
         self.years = [int(y) for y in years]
         self.runs = objective_runs(run, obs, self.years)
+        self.cells = calibration_cells(run, isinstance(self.model, GlaUnTIModel), stake_cells(run, obs))
         self.data = self._data(daily=False)
         self._simulation_data = None  # with the glacier-wide daily series, built when first asked
-        self._grid = jax.tree_util.tree_map(jnp.asarray, run.arrays)
+        self._cells = jax.tree_util.tree_map(jnp.asarray, self.cells._replace(index=None))
         self._last = (None, None)  # (theta, evaluation) of the latest evaluation
 
     def _data(self, daily: bool):
-        return objective_data(self.run, self.obs, self.years, self.runs, self.sigmas, self.hemisphere,
+        return objective_data(self.run, self.obs, self.years, self.runs, self.cells, self.sigmas, self.hemisphere,
                               self.log_prcp_fac, daily)
 
     def _forward(self, theta, data, derivatives: bool):
-        return run_forward(self.model, self.layout, theta, data, self._grid, self.run.window_size, derivatives)
+        return run_forward(self.model, self.layout, theta, data, self._cells, derivatives)
 
     def _simulate(self, theta):
         if self._simulation_data is None:

@@ -22,7 +22,7 @@ from jax import Array
 from ...observation_operators import band_weights, first_of_month_after, season_month, window_weights
 from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
-from ..run.glacier_year import ReferenceYears
+from ..run.glacier_year import GridArrays, ReferenceYears
 from ..session.params import get_param
 
 #: Glacier-wide data kinds, in the order of the simulated seasons.
@@ -60,15 +60,70 @@ class ProfileData(NamedTuple):
 
 
 class Readout(NamedTuple):
-    """What each run's year is read into (see :func:`.forward_runs.read_year`): the
-    glacier-wide daily series (``daily``: when a season window needs it), the stakes'
-    cells ``stake_index`` (S,) flat grid indices, and the elevation bands ``bands``
-    (B, H, W) of the profiles, each band's cells with weights summing to 1."""
+    """What each run's year is read into (see :func:`.forward_runs.read_year`), on the
+    cells the calibration runs (:class:`CalibrationCells`): the glacier-wide period totals
+    (``outline``, the cells' outline fractions) and daily series (``daily``: when a season
+    window needs it), the stakes' cells ``stake_index`` (S,) (positions in the cell
+    list), and the elevation bands ``bands`` (B, n) of the profiles, each band's cells
+    with weights summing to 1."""
 
     outline: Array
     daily: bool
     stake_index: Optional[Array]
     bands: Optional[Array]
+
+
+class CalibrationCells(NamedTuple):
+    """The model grid's cells a calibration runs, as a list (see :func:`calibration_cells`).
+
+    ``index`` (n,) their flat indices in the model grid; ``cells`` their
+    :class:`~.glacier_year.GridArrays`, each field a (..., n_padded) list padded to a
+    multiple of :data:`CELL_BUCKET` (outline 0 in the padding); ``window`` the corrector's
+    window as a grid of its own (C, D; its cells are the list's first, row by row), or
+    None (A).
+    """
+
+    index: np.ndarray
+    cells: GridArrays
+    window: Optional[GridArrays]
+
+
+#: The cell list is padded to a multiple of this, so that glaciers of similar size share
+#: the compiled runs.
+CELL_BUCKET = 128
+
+
+def calibration_cells(run: GlacierRun, corrected: bool, stake_cells=()) -> CalibrationCells:
+    """The cells a calibration runs: the corrector's window (``corrected``: C and D, whose
+    corrector reads the whole window and whose state there feeds the next year's), else
+    the glacier's cells, then any glacier or stake cell not among them. The years are
+    cell-local outside the corrector, so the model grid's other cells (its padding to a
+    size bucket; for A, the terrain around the glacier) change nothing the calibration
+    reads; their outline is 0."""
+    width = run.grid.shape[1]
+    glacier = np.flatnonzero(run.grid.outline.ravel() > 0)
+    window = None
+    if corrected:
+        (row0, col0), (n_rows, n_cols) = run.arrays.window_origin, run.window_size
+        rows, cols = np.meshgrid(np.arange(row0, row0 + n_rows), np.arange(col0, col0 + n_cols), indexing="ij")
+        index = (rows * width + cols).ravel()
+        crop = (slice(row0, row0 + n_rows), slice(col0, col0 + n_cols))
+        window = GridArrays(run.arrays.offset[crop], tuple(a[(Ellipsis,) + crop] for a in run.arrays.static),
+                            np.zeros(2, np.int32))
+    else:
+        index = glacier
+    extra = np.setdiff1d(np.union1d(glacier, np.asarray(stake_cells, int)), index)
+    index = np.concatenate([index, extra]).astype(int)
+    n_padded = -(-len(index) // CELL_BUCKET) * CELL_BUCKET
+    cells = GridArrays(_on_cells(run.arrays.offset, index, n_padded),
+                       tuple(_on_cells(a, index, n_padded) for a in run.arrays.static), np.zeros(2, np.int32))
+    return CalibrationCells(index, cells, window)
+
+
+def _on_cells(field, index: np.ndarray, n_padded: int) -> np.ndarray:
+    """A grid field (..., H, W) on the cell list ``index`` (..., n_padded), zero in the padding."""
+    flat = np.asarray(field).reshape(np.shape(field)[:-2] + (-1,))[..., index]
+    return np.pad(flat, [(0, 0)] * (flat.ndim - 1) + [(0, n_padded - len(index))])
 
 
 class ObjectiveData(NamedTuple):
@@ -110,12 +165,13 @@ def objective_runs(run: GlacierRun, obs, years) -> list[tuple[int, bool, bool]]:
     return run.runs_for(sorted(needed))
 
 
-def objective_data(run: GlacierRun, obs, years: list[int], runs, sigmas: dict, hemisphere: str,
-                   log_prcp_fac: float, daily: bool) -> ObjectiveData:
+def objective_data(run: GlacierRun, obs, years: list[int], runs, cells: CalibrationCells, sigmas: dict,
+                   hemisphere: str, log_prcp_fac: float, daily: bool) -> ObjectiveData:
     """The arrays of :class:`ObjectiveData` for the observations ``obs`` of ``years``
-    (hydrological years) over ``runs`` (:func:`objective_runs`); ``daily``: read the runs'
-    glacier-wide daily series even when no observed kind needs it."""
+    (hydrological years) over ``runs`` (:func:`objective_runs`), read on ``cells``;
+    ``daily``: read the runs' glacier-wide daily series even when no observed kind needs it."""
     run_years = [y for y, _, _ in runs]
+    n_padded = cells.cells.offset.shape[-1]
     own = np.array([o for _, _, o in runs], np.float32)
     ref = run.reference_years(run_years)
     dates, active = ref.step_dates(), np.asarray(ref.plan.active)
@@ -142,12 +198,13 @@ def objective_data(run: GlacierRun, obs, years: list[int], runs, sigmas: dict, h
     if obs.stakes is not None and len(obs.stakes):
         weight = window_weights(dates, active, obs.stakes["date0"].values, obs.stakes["date1"].values)
         stakes = StakeData(weight * own[:, None, None], obs.stakes["balance"].values.astype(np.float32))
-        stake_index = (obs.stakes["row"] * run.grid.shape[1] + obs.stakes["col"]).values
+        stake_index = _positions(cells.index, stake_cells(run, obs))
     profiles, bands = None, None
     if obs.profiles is not None:
         bands, profiles = _profile_data(run, obs.profiles, years)
-    readout = Readout(jnp.asarray(run.grid.outline, jnp.float32), bool(daily or targets),
-                      None if stake_index is None else jnp.asarray(stake_index),
+        bands = _on_cells(bands, cells.index, n_padded)
+    readout = Readout(jnp.asarray(_on_cells(run.grid.outline, cells.index, n_padded), jnp.float32),
+                      bool(daily or targets), None if stake_index is None else jnp.asarray(stake_index),
                       None if bands is None else jnp.asarray(bands))
     prior = tuple(np.float32(get_param(k)) for k in (
         "glaunti_calib_temp_bias_sd", "glaunti_calib_log_prcp_fac_sd", "glaunti_calib_ti_relative_sd"))
@@ -155,6 +212,19 @@ def objective_data(run: GlacierRun, obs, years: list[int], runs, sigmas: dict, h
     on_device = jax.tree_util.tree_map(jnp.asarray, (seasons, targets, geodetic, stakes, profiles, sigmas, prior,
                                                      np.float32(log_prcp_fac)))
     return ObjectiveData(ref, np.array([f for _, f, _ in runs]), readout, *on_device)
+
+
+def stake_cells(run: GlacierRun, obs) -> np.ndarray:
+    """The flat model-grid index of each stake record's cell (empty without stakes)."""
+    if obs.stakes is None or not len(obs.stakes):
+        return np.zeros(0, int)
+    return (obs.stakes["row"] * run.grid.shape[1] + obs.stakes["col"]).values.astype(int)
+
+
+def _positions(index: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Where each of the grid cells ``flat`` sits in the cell list ``index``."""
+    order = np.argsort(index)
+    return order[np.searchsorted(index, flat, sorter=order)]
 
 
 def _profile_data(run: GlacierRun, prof, years) -> tuple[np.ndarray, ProfileData]:
