@@ -66,8 +66,7 @@ class Observations:
     """Everything a calibration fits, in m w.e., keyed by hydrological year label.
 
     annual, winter, summer : {hydro_year: glacier-wide balance}.
-    windows : {hydro_year: (begin, midseason, end)} of the WGMS years (:func:`wgms_window`);
-        a year without one is the calendar's.
+    windows : {hydro_year: (begin, midseason, end)} of WGMS years on survey dates (:func:`wgms_window`).
     geodetic : (first hydro year, last hydro year, mean annual balance) or None.
     stakes : DataFrame with columns date0, date1, row, col, balance (m w.e.).
     geodetic_sigma : uncertainty of the geodetic mean (m w.e. per year), if known.
@@ -133,14 +132,16 @@ class Observations:
 
         ``covered``: the hydrological years the daily climate runs in full; ``first_day``,
         ``last_day``: their first and last dates. Glacier-wide values and profiles of other
-        years (or whose recorded window reaches outside the days) and stake records outside
-        the days are dropped (logged, and returned as notes); a geodetic mean is a mean
-        over its whole period and is refused.
+        years (or whose surveyed window reaches outside these years: it may end on the
+        date closing them, as the calendar's windows do) and stake records outside the
+        days are dropped (logged, and returned as notes); a geodetic mean is a mean over
+        its whole period and is refused.
         """
         notes = []
         first_day, last_day = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
+        closing = last_day + np.timedelta64(1, "D")
         covered = {y for y in covered if y not in self.windows
-                   or (first_day <= self.windows[y][0] and self.windows[y][2] <= last_day)}
+                   or (first_day <= self.windows[y][0] and self.windows[y][2] <= closing)}
         for kind in ("annual", "winter", "summer"):
             series = getattr(self, kind)
             outside = sorted(y for y in series if y not in covered)
@@ -199,7 +200,9 @@ def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> boo
                 target[calendar.hydro_year_of(year)] = float(value) / 1000.0
     for year, record in df.iterrows():
         hydro_year = calendar.hydro_year_of(year)
-        obs.windows[hydro_year] = wgms_window(record, calendar.window(hydro_year))
+        window = wgms_window(record, calendar.window(hydro_year))
+        if window != calendar.window(hydro_year):
+            obs.windows[hydro_year] = window
     obs.sources.append(f"WGMS ({len(df)} years)")
     return True
 

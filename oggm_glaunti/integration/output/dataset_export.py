@@ -21,7 +21,7 @@ calendar, :func:`~oggm_glaunti.integration.grid.glacier_data.glacier_calendar`);
 a year without any winter or summer value (balance or stake) gets no midseason date and
 runs as one period, as in the released dataset.
 Where OGGM's WGMS table has WGMS's own survey dates (FoG columns ``BEGIN_PERIOD``,
-``END_WINTER``, ``END_PERIOD``, ``YYYYMMDD``; :func:`~..calibration.observations.wgms_window`)
+``END_WINTER``, ``END_PERIOD``, ``YYYYMMDD``; :func:`~oggm_glaunti.integration.calibration.observations.wgms_window`)
 those are used instead, whatever the year's length (floating survey dates can make it
 longer than 366 days, as in the released dataset); OGGM's shipped tables have none, so
 the defaults apply. :func:`export_glaunti_dataset` runs the task over many

@@ -153,8 +153,8 @@ class GlacierRun:
 
     @property
     def full_years(self) -> np.ndarray:
-        """The hydrological years the daily climate holds in full (:attr:`years` without
-        the partial final year): what calibration, skill and gridded output can use."""
+        """The hydrological years the daily climate holds in full (``years`` without the
+        partial final year): what calibration, skill and gridded output can use."""
         return self.years[self.years != self.partial_year] if self.partial_year is not None else self.years
 
     def _calendar_year_end(self, year: int) -> np.datetime64:
