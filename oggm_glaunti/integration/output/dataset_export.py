@@ -45,15 +45,15 @@ from oggm import utils
 
 from ... import dataset_layout as layout
 from ...atomic import atomic_folder, atomic_path
-from ...hydro_calendar import HydroCalendar
 from ..calibration.observations import read_stake_file, wgms_window
 from ..grid.glacier_data import glacier_calendar, read_daily_climate, read_model_grid
 
 log = logging.getLogger(__name__)
 
-def _year_table(gdir, calendar: HydroCalendar, years: np.ndarray, first: np.datetime64, last: np.datetime64,
+def _year_table(gdir, years: np.ndarray, first: np.datetime64, last: np.datetime64,
                 use_wgms: bool) -> pd.DataFrame:
     """``total_smb.csv``: every year's dates, WGMS balances (m w.e.) where measured."""
+    calendar = glacier_calendar(gdir.hemisphere)
     wgms = pd.DataFrame()
     if use_wgms:
         try:
@@ -226,7 +226,7 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
         raise ValueError(f"{gdir.rgi_id}: the daily climate ({first}..{last}) holds no full hydrological "
                          f"year in {first_year}..{last_year}")
     years = np.arange(y0, y1 + 1)
-    table = _year_table(gdir, calendar, years, first, last, use_wgms)
+    table = _year_table(gdir, years, first, last, use_wgms)
     day0 = np.datetime64(table["begin_date"].iloc[0])
     day1 = np.datetime64(table["end_date"].iloc[-1])
     keep = (climate.dates >= day0) & (climate.dates <= day1)
