@@ -67,7 +67,9 @@ def _year_table(gdir, years: np.ndarray, first: np.datetime64, last: np.datetime
         default = calendar.window(calendar.hydro_year_of(int(year)))
         record = wgms.loc[year] if year in wgms.index else None
         begin, mid, end = wgms_window(record, default)
-        if not (first <= begin and end <= last):  # the survey's dates reach outside the climate
+        if not (first <= begin and end <= last):
+            log.warning("(%s) the survey dates of WGMS year %d (%s..%s) reach outside the daily climate "
+                        "(%s..%s): the calendar's dates are exported", gdir.rgi_id, year, begin, end, first, last)
             begin, mid, end = default
         if previous_end is not None and begin < previous_end:  # years must not overlap
             begin = previous_end
