@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from ..hydro_calendar import months_since_epoch
 from .corrector import MIN_GRID_SIZE
 
 #: Published normalisation factors (spec section 5).
@@ -79,8 +80,7 @@ def monthly_climate(temperature: Array, precipitation: Array, outline: Array, me
 
 def month_ids(begin: np.datetime64 | str, n_days: int) -> tuple[np.ndarray, int]:
     """Month index (0-based, from the begin date's month) of each of ``n_days`` dates."""
-    days = np.datetime64(begin, "D") + np.arange(n_days)
-    months = days.astype("datetime64[M]").astype(np.int64)
+    months = months_since_epoch(np.datetime64(begin, "D") + np.arange(n_days))
     ids = (months - months[0]).astype(np.int32)
     return ids, int(ids[-1]) + 1
 

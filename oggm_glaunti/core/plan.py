@@ -21,8 +21,25 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-#: Longest year supported: a leap year plus its shared end date, seasonal (one step more).
+#: Days an ordinary year is padded to: a leap year plus its shared end date (a seasonal
+#: year takes one step more), so that every ordinary year shares one compiled model.
+#: Longer years (WGMS years on floating survey dates, e.g. 370 days) are padded to
+#: :func:`padded_days`.
 MAX_DAYS_PER_YEAR = 367
+#: Years longer than :data:`MAX_DAYS_PER_YEAR` are padded to a multiple of this (few
+#: extra compiled shapes).
+LONG_YEAR_MULTIPLE = 8
+
+
+def padded_days(n_days: int) -> int:
+    """Days a year of ``n_days`` forcing days (begin and end included) is padded to:
+    :data:`MAX_DAYS_PER_YEAR` for an ordinary year, else ``n_days`` rounded up to a
+    multiple of :data:`LONG_YEAR_MULTIPLE`. A year of any length runs (padding steps are
+    inactive: they change no result)."""
+    n_days = int(n_days)
+    if n_days <= MAX_DAYS_PER_YEAR:
+        return MAX_DAYS_PER_YEAR
+    return -(-n_days // LONG_YEAR_MULTIPLE) * LONG_YEAR_MULTIPLE
 
 
 class DayPlan(NamedTuple):

@@ -16,8 +16,6 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..observation_operators import hydro_year_of
-
 log = logging.getLogger(__name__)
 
 #: The historical comparison: the WGMS years inside the HISTALP demo climate.
@@ -57,22 +55,23 @@ def compare_with_wgms(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YE
     """Specific MB of each model on the initial flowlines against the WGMS series.
 
     Each model is scored on WGMS's own years: annual values are sums over the hydrological
-    year (October-September), not OGGM's calendar years, which would shift three months of
-    winter accumulation into the wrong year. Winter and summer only where WGMS has them.
+    year (October-September in the north), not OGGM's calendar years, which would shift
+    three months of winter accumulation into the wrong year. Winter and summer only where
+    WGMS has them.
     """
-    from ..integration.run.wgms_year import SUMMER_MONTHS, WGMS_YEAR_MONTHS, WINTER_MONTHS, months_specific_mb
+    from ..integration.run.wgms_year import months_specific_mb, wgms_months
 
     fls = gdir.read_pickle("model_flowlines")
     table = _observed(gdir, years)
-    seasons = (("", WGMS_YEAR_MONTHS, "observed"), ("_winter", WINTER_MONTHS, "observed_winter"),
-               ("_summer", SUMMER_MONTHS, "observed_summer"))
+    seasons = (("", "annual", "observed"), ("_winter", "winter", "observed_winter"),
+               ("_summer", "summer", "observed_summer"))
     for label, mb_model in models.items():
-        for suffix, months, observed_column in seasons:
+        for suffix, season, observed_column in seasons:
             observed = table.get(observed_column)
             if observed is None or not observed.notna().any():
                 continue
             table[f"{label}{suffix}"] = [
-                months_specific_mb(mb_model, fls, int(y), months) if np.isfinite(o) else np.nan
+                months_specific_mb(mb_model, fls, wgms_months(mb_model, int(y), season)) if np.isfinite(o) else np.nan
                 for y, o in observed.items()
             ]
     return table
@@ -115,6 +114,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     from ..integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
                                hintereisferner_gdir, process_daily_from_gcm, process_daily_from_monthly)
     from ..integration.calibration.skill import glaunti_skill
+    from ..integration.grid.glacier_data import glacier_calendar
     from ..integration.output.gridded_output import glaunti_gridded_smb
 
     step("Hintereisferner from OGGM's demo files: flowlines, MonthlyTIModel calibration, inversion")
@@ -136,6 +136,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     profiles = mb_profiles(gdir, models)
 
     step("GlaUnTI SMB and corrections on its grid")
+    hydro_year_of = glacier_calendar(gdir.hemisphere).hydro_year_of
     glaunti_gridded_smb(gdir, ys=hydro_year_of(HISTORICAL_YEARS[0]), ye=hydro_year_of(HISTORICAL_YEARS[1]),
                         variant=variant)
 

@@ -29,8 +29,7 @@ from tqdm.auto import tqdm
 
 from ...core import TRAINABLE_NAMES
 from ...core.parameters import ti_prior_deviations
-from ...observation_operators import first_of_month_after, season_month, window_weights
-from ..grid.glacier_data import hydro_year_begin
+from ...observation_operators import window_weights
 from ..run.glacier_run import GlacierRun
 from ..run.glacier_year import GridArrays, scan_runs
 from ..session.params import get_param
@@ -328,7 +327,6 @@ class Objective:
     parameters : what is fitted ('temp_bias', 'prcp_fac', 'ti').
     sigmas : uncertainty of one value of each kind (m w.e.); missing kinds take the
         ``glaunti_calib_sigma_<kind>`` defaults (a geodetic mean its own, if it has one).
-    hemisphere : 'nh' or 'sh' (the season months).
     match_mean : 'annual', 'geodetic' or None, the kind whose mean is held.
     model : the model to fit (default the run's).
     score_only : kinds whose misfit is computed but not fitted.
@@ -336,7 +334,7 @@ class Objective:
     """
 
     def __init__(self, run: GlacierRun, obs, years, parameters, sigmas: dict | None = None,
-                 hemisphere: str = "nh", match_mean: str | None = None, model=None,
+                 match_mean: str | None = None, model=None,
                  score_only: tuple[str, ...] = (), log_prcp_fac: float = 0.0):
         self.run, self.obs = run, obs
         self.model = run.model if model is None else model
@@ -346,18 +344,17 @@ class Objective:
             raise ValueError(f"match_mean={match_mean!r}: no such data ({obs.kinds()})")
         self.spec = ObjectiveSpec(tuple(parameters), match_mean, run.window_size,
                                   tuple(k for k in score_only if k in obs.kinds()))
-        self.winter_end_month = season_month(get_param("glaunti_winter_end_month"), hemisphere)
         self.years = [int(y) for y in years]
-        # a window's dates lie in its years' runs; its first and last date are shared
-        # with the years before and after
-        first, last = hydro_year_begin(min(self.years), run.start_month), hydro_year_begin(
-            max(self.years) + 1, run.start_month)
+        #: (begin, midseason, end) of each scored year: the WGMS record's, else the calendar's
+        self.windows = {y: obs.windows.get(y, run.calendar.window(y)) for y in self.years}
+        # a window's dates lie in the runs of the years holding them; its first and last
+        # date are shared with the years before and after
+        first = min(w[0] for w in self.windows.values())
+        last = max(w[2] for w in self.windows.values())
         if obs.stakes is not None and len(obs.stakes):
             first = min(first, obs.stakes["date0"].values.astype("datetime64[D]").min())
             last = max(last, obs.stakes["date1"].values.astype("datetime64[D]").max())
-        needed = {int(y) for y in run.years if y != run.partial_year
-                  and hydro_year_begin(y, run.start_month) <= last
-                  and hydro_year_begin(y + 1, run.start_month) >= first}
+        needed = {int(y) for y in run.full_years if run.calendar.begin(y) <= last and run.calendar.end(y) >= first}
         self.runs = run.runs_for(sorted(needed))
         self.data = self._build_data()
         self._last = (None, None)  # (theta, evaluation) of the latest evaluation
@@ -368,9 +365,7 @@ class Objective:
         own = np.array([o for _, _, o in self.runs], np.float32)
         ref = run.reference_years(years)
         dates, active = ref.step_dates(), np.asarray(ref.plan.active)
-        begin = np.array([hydro_year_begin(y, run.start_month) for y in self.years])
-        end = np.array([hydro_year_begin(y + 1, run.start_month) for y in self.years])
-        mid = np.array([first_of_month_after(b, self.winter_end_month) for b in begin])
+        begin, mid, end = (np.array([self.windows[y][k] for y in self.years], "datetime64[D]") for k in range(3))
         bounds = np.stack([(begin, end), (begin, mid), (mid, end)], -1)  # (2, Y, 3)
         seasons = window_weights(dates, active, bounds[0].ravel(), bounds[1].ravel())
         seasons = (seasons * own[:, None, None]).reshape(dates.shape + bounds.shape[1:])

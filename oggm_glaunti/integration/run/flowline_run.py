@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import DayPlan, run_cell_years
+from ...hydro_calendar import calendar_year, month_of
 from .glacier_run import GlacierRun
 from .glacier_year import Adjustments, adjusted_forcing
 
@@ -178,7 +179,7 @@ def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Ad
     n = len(heights)
     n_pad = max(POINT_BUCKET, -(-n // POINT_BUCKET) * POINT_BUCKET)
     h = _pad(np.asarray(heights, np.float64), n_pad)
-    hydro = [year] if run.start_month == 1 else [year - 1, year]
+    hydro = run.calendar.overlapping(year)
     for hy in hydro:
         if hy not in summaries:
             summaries[hy] = point_year(run, hy, adj, bands)
@@ -199,8 +200,8 @@ def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Ad
     daily, (tt, tpos, pp, acc) = res.daily, res.climate
     dates = np.concatenate([y.dates for y in years])
     active = np.concatenate([np.asarray(y.plan.active) for y in years])
-    in_year = active & (dates.astype("datetime64[Y]").astype(int) + 1970 == year)
-    month = dates[in_year].astype("datetime64[M]").astype(int) % 12 + 1
+    in_year = active & (calendar_year(dates) == year)
+    month = month_of(dates[in_year])
     weight = np.concatenate([np.asarray(y.plan.weight) for y in years])[in_year].astype(np.float64)
 
     def kept(a):

@@ -28,7 +28,6 @@ refused, never silently ignored.
 
 from __future__ import annotations
 
-import calendar
 import logging
 import os
 import sys
@@ -38,7 +37,8 @@ import numpy as np
 from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
-from ..grid.glacier_data import read_daily_climate, read_model_grid
+from ...hydro_calendar import calendar_year, days_in_year, floatyear_to_day
+from ..grid.glacier_data import glacier_calendar, read_daily_climate, read_model_grid
 from ..calibration.calibration_file import read_calibration
 from .arguments import choose, number, refuse_unlabelled_oggm_calibration, year_number
 from ..session.compilation_cache import use_working_dir_compilation_cache
@@ -78,32 +78,6 @@ def load_variant(variant: str, weights: str | os.PathLike | None = None):
     return model
 
 
-def days_in_year(year: int) -> int:
-    """365 or 366: the daily climate has real calendars (leap years included)."""
-    return 366 if calendar.isleap(int(year)) else 365
-
-
-def day_floatyear(date) -> float:
-    """The float year of a day: ``y + (day of year - 1) / days in y`` (leap years counted).
-
-    The convention of :meth:`GlaUnTIMassBalance.get_daily_mb`; e.g. 2001-01-01 -> 2001.0,
-    2000-12-31 -> 2000 + 365 / 366.
-    """
-    day = np.datetime64(date, "D")
-    y = int(day.astype("datetime64[Y]").astype(int)) + 1970
-    doy = int((day - np.datetime64(f"{y:04d}-01-01")).astype(int))
-    return y + doy / days_in_year(y)
-
-
-def floatyear_to_day(year: float) -> np.datetime64:
-    """The day whose float year interval ``[y + (d-1)/n, y + d/n)`` holds ``year`` (the
-    inverse of :func:`day_floatyear`, tolerant to round-off of ~1e-4 day)."""
-    y = int(np.floor(year + 1e-9))
-    n = days_in_year(y)
-    doy = min(max(int(np.floor((float(year) - y) * n + 1e-4)), 0), n - 1)
-    return np.datetime64(f"{y:04d}-01-01") + np.timedelta64(doy, "D")
-
-
 def variant_melt_f(model) -> float:
     """The variant's own snow degree-day factor as OGGM's ``melt_f`` (NaN for B, which
     has none)."""
@@ -125,9 +99,8 @@ def glacier_run_of(gdir, model, filename: str = "climate_historical", input_file
 
     climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
     grid = read_model_grid(gdir, grid_filesuffix)
-    start = get_param("glaunti_hydro_start_month_" + ("nh" if gdir.hemisphere == "nh" else "sh"))
     return GlacierRun(
-        model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
+        model, climate, grid, calendar=glacier_calendar(gdir.hemisphere), lapse_rate=get_param("glaunti_lapse_rate"),
         spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
         cache_mb=get_param("glaunti_grid_cache_mb"),
     )
@@ -194,10 +167,10 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self.climate_source_file = f"{filename}_daily{input_filesuffix}"
         #: the glacier's :class:`~.glacier_run.GlacierRun`: its inputs, state rule and years
         self.glacier_run = glacier_run_of(gdir, model, filename, input_filesuffix, grid_filesuffix)
-        start = self.glacier_run.start_month
         self._band_dz = float(get_param("glaunti_band_dz"))
         hydro = self.glacier_run.years
-        first = hydro[0] + (1 if start != 1 else 0)
+        # calendar year Y needs the hydrological years overlapping it ([Y - 1, Y], or [Y])
+        first = hydro[0] + len(self.glacier_run.calendar.overlapping(hydro[0])) - 1
         self.ys = int(max(first, year_number(ys, "ys")) if ys is not None else first)
         self.ye = int(min(hydro[-1], year_number(ye, "ye")) if ye is not None else hydro[-1])
         if self.ys > self.ye:
@@ -314,7 +287,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """SMB of one day at ``heights``, m of ice per second (OGGM's newer protocol).
 
         ``year`` is the float year of the day, ``y + (day of year - 1) / days in y`` with
-        leap years counted (:func:`day_floatyear` gives it for a date). ``bias`` is spread
+        leap years counted (:func:`oggm_glaunti.hydro_calendar.day_floatyear` gives it for a date). ``bias`` is spread
         evenly over the days of the year, so the days of a calendar year add up to
         :meth:`get_annual_mb` times the year's length. With ``add_climate`` also returns
         the day's temperature, positive melt temperature, precipitation and solid
@@ -322,7 +295,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """
         heights = self._check(heights, year)
         day = floatyear_to_day(year)
-        y = int(day.astype("datetime64[Y]").astype(int)) + 1970
+        y = calendar_year(day)
         series = self._series(heights, y)
         select = series.date == day
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / days_in_year(y)
