@@ -127,8 +127,8 @@ def test_the_corrector_sees_the_thinned_glacier(models, hef_daily, fls0):
     mb = evolving.get_annual_mb(heights, 1996, fls=fls)  # a new run: hydrological years 1995 and 1996 see it
     assert np.all(np.isfinite(mb)) and np.abs(mb - static.get_annual_mb(heights, 1996)).max() > 1e-9
 
-    timeline, run = evolving._evolving.timeline, evolving.glacier_run
-    geometry = timeline.of(1996)
+    geometry_of, run = evolving._evolving.geometry_of, evolving.glacier_run
+    geometry = geometry_of(1996)
     assert geometry.key == evolving._evolving.grid_map.geometry(fls).key
     arrays = evolving._evolving.evolving.arrays(geometry)
     outline, elevation, elevation_std, _ = arrays.static
@@ -141,7 +141,7 @@ def test_the_corrector_sees_the_thinned_glacier(models, hef_daily, fls0):
 
     # the year ran on these inputs: the core's own year from the same state gives its corrections
     adj = evolving.adjustments
-    out = evolving._evolving.evolving.year(1996, adj, timeline.of)
+    out = evolving._evolving.evolving.year(1996, adj, geometry_of)
     again = run_glacier_year(run.model_for(adj), run.reference_years([1996]).at(0), out.start_state, True,
                              np.float32(adj.temp_bias), np.float32(adj.prcp_fac), arrays, run.window_size)
     np.testing.assert_allclose(out.corrections, np.asarray(again.corrections), rtol=1e-4, atol=1e-5)
@@ -214,13 +214,14 @@ def test_each_year_sees_the_glacier_of_its_first_calendar_year():
     timeline = GeometryTimeline(update_years=1)
     for year, key in ((2004.0, "a"), (2005.0, "b")):
         timeline.record(year, lambda: _geometry(key))
-    assert [timeline.of(y).key for y in (2000, 2003, 2004, 2005)] == ["a", "a", "a", "b"]
+    assert [timeline.of(y).key for y in (2003, 2004, 2005)] == ["a", "a", "b"]
+    assert timeline.of(2002) is None  # before the run: the present-day glacier
     timeline.record(2005 + 6 / 12, lambda: _geometry("month"))  # within the year: not adopted
     assert timeline.of(2005).key == "b"
     timeline.record(2005.0, lambda: _geometry("again"))  # the year's start asked again
     assert timeline.of(2005).key == "again"
     timeline.record(2007.0, lambda: _geometry("jump"))  # a year skipped: a new run
-    assert [timeline.of(y).key for y in (2004, 2007)] == ["jump", "jump"]
+    assert [timeline.of(y).key for y in (2006, 2007)] == ["jump", "jump"] and timeline.of(2005) is None
 
     every_three = GeometryTimeline(update_years=3)
     for year in range(2004, 2011):
@@ -244,3 +245,61 @@ def test_bad_geometry_settings(hef_daily, fls0, models):
                                          bed_h=fl.bed_h[:-5], widths=fl.widths[:-5])
     with pytest.raises(ValueError, match="model_flowlines"):
         evolving.get_annual_mb(fls0[-1].surface_h[:-5], 1990, fls=shorter)
+
+
+def test_oggm_run_tasks_follow_the_mode_where_they_pass_the_flowlines(hef_daily):
+    """``run_with_hydro`` and ``run_random_climate`` pass the flowlines: the evolving glacier
+    changes their results; ``run_constant_climate`` asks at fixed heights without them
+    (``ConstantMassBalance``): bit-identical."""
+    from oggm import cfg, tasks
+
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    def run(task, mode, **kwargs):
+        cfg.PARAMS["glaunti_geometry"] = mode
+        try:
+            task(hef_daily, mb_model_class=GlaUnTIMassBalance, output_filesuffix=f"_modes_{mode}", **kwargs)
+        finally:
+            cfg.PARAMS["glaunti_geometry"] = "static"
+        with xr.open_dataset(hef_daily.get_filepath("model_diagnostics", filesuffix=f"_modes_{mode}")) as ds:
+            return ds.load()
+
+    hydro = {mode: run(tasks.run_with_hydro, mode, run_task=tasks.run_from_climate_data, ys=1995, ye=2001)
+             for mode in ("static", "evolving")}
+    for ds in hydro.values():  # OGGM leaves the fluxes of the last date empty
+        assert np.all(np.isfinite(ds.volume_m3)) and np.all(np.isfinite(ds.melt_on_glacier[:-1]))
+    assert float(hydro["evolving"].volume_m3[-1]) != float(hydro["static"].volume_m3[-1])
+    assert float(hydro["evolving"].melt_on_glacier[-2]) != float(hydro["static"].melt_on_glacier[-2])
+
+    random = {mode: run(tasks.run_random_climate, mode, nyears=6, y0=1985, halfsize=5, seed=1)
+              for mode in ("static", "evolving")}
+    assert np.all(np.isfinite(random["evolving"].volume_m3))
+    assert float(random["evolving"].volume_m3[-1]) != float(random["static"].volume_m3[-1])
+
+    constant = {mode: run(tasks.run_constant_climate, mode, nyears=4, y0=1985, halfsize=2)
+                for mode in ("static", "evolving")}
+    np.testing.assert_array_equal(constant["evolving"].volume_m3, constant["static"].volume_m3)
+
+
+def test_several_flowlines_are_pooled_by_elevation(hef_daily, fls0):
+    """Two flowlines, each half of the glacier's width: one hypsometry, the same grid."""
+    from oggm.core.flowline import RectangularBedFlowline
+
+    from oggm_glaunti.integration.grid.glacier_data import read_model_grid
+    from oggm_glaunti.integration.run.geometry import FlowlineGridMap
+
+    fl = fls0[-1]
+
+    def half(thick):
+        return RectangularBedFlowline(line=None, dx=fl.dx, map_dx=fl.map_dx, surface_h=fl.bed_h + thick,
+                                      bed_h=fl.bed_h, widths=fl.widths_m / fl.map_dx / 2)
+
+    grid_map = FlowlineGridMap(read_model_grid(hef_daily), [half(fl.thick), half(fl.thick)], hef_daily.rgi_id)
+    whole = FlowlineGridMap(read_model_grid(hef_daily), fls0, hef_daily.rgi_id)
+    np.testing.assert_array_equal(grid_map.cell_band >= 0, whole.cell_band >= 0)
+    thinner = fl.thick * 0.8
+    thinner[np.flatnonzero(fl.thick > 0)[-6:]] = 0
+    fls = [half(thinner), half(fl.thick)]  # one branch shortened and thinned, the other as it was
+    geometry = grid_map.geometry(fls)
+    assert np.abs(grid_map.band_areas(geometry.outline) - grid_map.band_flowline_areas(fls)).max() < grid_map.dx2
+    assert 0.8 * whole.reference.area_m2 < geometry.area_m2 < whole.reference.area_m2

@@ -29,6 +29,7 @@ def plot_geometry_comparison(geometry_file: str | Path, diagnostics: dict, profi
         the figure's title.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     years = [int(y) for y in years]
     fig = plt.figure(figsize=(13, 8.2), constrained_layout=True)
@@ -44,7 +45,7 @@ def plot_geometry_comparison(geometry_file: str | Path, diagnostics: dict, profi
         ax = fig.add_subplot(grid[0, 2 * k:2 * k + 2])
         one = ds.sel(hydro_year=year)
         change = lowering.sel(hydro_year=year).where(on_first | (one.outline_fraction > 0))
-        image = ax.imshow(change, extent=ext, cmap="RdBu", vmin=-150, vmax=150, origin="upper")
+        image = ax.imshow(change, extent=ext, cmap="RdBu", vmin=-200, vmax=200, origin="upper")
         ax.contour(ds.x * 1e-3, ds.y * 1e-3, first.outline_fraction, levels=[0.5], colors="grey", linewidths=0.8,
                    linestyles="--")
         if float(one.outline_fraction.max()) > 0.5:
@@ -66,6 +67,7 @@ def plot_geometry_comparison(geometry_file: str | Path, diagnostics: dict, profi
                 ax_p.plot(mb, heights, MODE_STYLES.get(mode, ":"), color=colours[year], label=f"{year} {mode}")
     ax_p.axvline(0, color="grey", lw=0.5)
     ax_p.set(xlabel="annual SMB (mm w.e. yr$^{-1}$)", ylabel="elevation (m)", title="SMB at the flowline points")
+    ax_p.xaxis.set_major_locator(MaxNLocator(5))
     ax_p.legend(fontsize=7)
 
     ax_v = fig.add_subplot(grid[1, 2:4])
@@ -82,11 +84,3 @@ def plot_geometry_comparison(geometry_file: str | Path, diagnostics: dict, profi
         fig.suptitle(title)
     return fig
 
-
-def glacier_means(geometry_file: str | Path) -> dict:
-    """Per hydrological year: grid area (km2) and mean surface change on the glacier (m)."""
-    with xr.open_dataset(geometry_file) as ds:
-        first = ds.surface_elevation.isel(hydro_year=0)
-        weights = ds.outline_fraction
-        change = ((ds.surface_elevation - first) * weights).sum(("y", "x")) / weights.sum(("y", "x"))
-        return {int(y): (float(a) * 1e-6, float(c)) for y, a, c in zip(ds.hydro_year, ds.glacier_area, change)}

@@ -24,8 +24,11 @@ MB-elevation feedback. Recorded along a run (:class:`GeometryTimeline`):
   later in a year do not change the year's corrector input (it runs once per year);
 - any other call (the first, an earlier year, a year skipped: a new run, a dynamic
   spin-up's next try, a random climate year) starts a new run: its glacier is adopted;
-- years before a run's first call see its first glacier (the spin-up years and the years
-  of the state rule's segment before the run starts).
+- the hydrological year before a run's first calendar year (the first calendar year needs
+  its last months) sees the run's first glacier too; the years before it - the spin-up of
+  the state rule and the years of its segment before the run - see the present-day glacier,
+  as in the static mode: the snow state entering the run comes from the same history in
+  both modes, followed by one year on the run's own glacier.
 
 Calls without ``fls``, or with inversion flowlines (``apparent_mb_from_any_mb``), see the
 present-day grid and record nothing.
@@ -38,8 +41,9 @@ own geometry. A year's outputs are kept under its **chain key**: a hash of the g
 of its segment's years up to it (spin-up included); the state after each year is kept too.
 A year is recomputed only when the geometry of its chain changed, from the last year of the
 chain still known: a run continued year by year runs one grid year per hydrological year,
-as the static mode; a new run (or a new geometry in an early year) reruns its segment from
-there on. Chains are cached process-wide with the static results
+as the static mode; a new run reuses the present-day history before it (computed once per
+segment and set of parameters) and runs its own years - a random climate year, a new run
+by itself, costs two grid years. Chains are cached process-wide with the static results
 (:mod:`.grid_cache`), so an unchanged geometry hits the cache in any instance.
 """
 
@@ -57,6 +61,7 @@ from .glacier_year import Adjustments, run_compiled_year
 from .grid_cache import GRID_SEGMENTS, fingerprint
 
 log = logging.getLogger(__name__)
+
 
 def adopted_year(year: int, first: int, update_years: int) -> int:
     """The calendar year whose glacier calendar year ``year`` of a run started in ``first``
@@ -91,12 +96,14 @@ class GeometryTimeline:
             self._adopted[year] = geometry()
         self._last = year
 
-    def of(self, hydro_year: int) -> GridGeometry:
-        """The glacier hydrological year ``hydro_year`` sees."""
+    def of(self, hydro_year: int) -> GridGeometry | None:
+        """The glacier hydrological year ``hydro_year`` sees (None: the present-day one)."""
         if hydro_year in self._adopted:
             return self._adopted[hydro_year]
-        earlier = [y for y in self._adopted if y <= hydro_year]
-        return self._adopted[max(earlier) if earlier else min(self._adopted)]
+        first = min(self._adopted)
+        if hydro_year < first - 1:
+            return None
+        return self._adopted[max([y for y in self._adopted if y <= hydro_year], default=first)]
 
 
 def _chain(keys: list[str]) -> list[str]:
@@ -283,18 +290,22 @@ class EvolvingGeometry:
         points for calendar year ``year``."""
         self.timeline.record(when, lambda: self._geometry(fls))
         run = self.evolving.run
-        of = self.timeline.of
+        of = self.geometry_of
         hydro = [year] if run.start_month == 1 else [year - 1, year]
         keys = {hy: self.evolving.chain_keys(hy, of)[2][-1] for hy in hydro}
         return CalendarYearInputs(_RunOnGeometry(self.evolving, of), self.bands_of,
                                   tuple(keys[hy] for hy in hydro),
                                   lambda store: _ChainSummaries(store, keys.__getitem__))
 
+    def geometry_of(self, hydro_year: int) -> GridGeometry:
+        """The glacier hydrological year ``hydro_year`` sees on the current timeline."""
+        return self.timeline.of(hydro_year) or self.grid_map.reference
+
     def bands_of(self, hydro_year: int):
         """The points' elevation bands of the glacier hydrological year ``hydro_year`` sees."""
         from .flowline_run import elevation_bands
 
-        geometry = self.timeline.of(hydro_year)
+        geometry = self.geometry_of(hydro_year)
         if geometry.key not in self._bands:
             if len(self._bands) > 8:
                 self._bands.clear()
