@@ -303,3 +303,23 @@ def test_several_flowlines_are_pooled_by_elevation(hef_daily, fls0):
     geometry = grid_map.geometry(fls)
     assert np.abs(grid_map.band_areas(geometry.outline) - grid_map.band_flowline_areas(fls)).max() < grid_map.dx2
     assert 0.8 * whole.reference.area_m2 < geometry.area_m2 < whole.reference.area_m2
+
+
+def test_the_dynamic_spinup_runs_on_its_own_larger_glacier(hef_daily):
+    """``run_dynamic_spinup``'s historical model sees each try's glacier: in 1979 Hintereisferner
+    is larger than its outline, and the corrector sees the advance next to it."""
+    from oggm import tasks
+    from oggm.core.massbalance import MultipleFlowlineMassBalance
+
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    historical = MultipleFlowlineMassBalance(hef_daily, mb_model_class=GlaUnTIMassBalance,
+                                             use_inversion_flowlines=True, variant="D", geometry="evolving")
+    tasks.run_dynamic_spinup(hef_daily, spinup_start_yr=1979, target_yr=2000, ye=2002,
+                             mb_model_historical=historical, minimise_for="area", output_filesuffix="_spin_evolving")
+    with xr.open_dataset(hef_daily.get_filepath("model_diagnostics", filesuffix="_spin_evolving")) as ds:
+        assert np.all(np.isfinite(ds.volume_m3)) and float(ds.area_m2[0]) > 8.1e6  # 1979: larger than 8.04 km2
+    evolving = historical.flowline_mb_models[0]._evolving
+    start, reference = evolving.geometry_of(1979), evolving.grid_map.reference
+    assert start.area_m2 > reference.area_m2 and start.unplaced_area_m2 == 0
+    assert np.any((start.outline > 0) & (reference.outline == 0))

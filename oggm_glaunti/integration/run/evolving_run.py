@@ -205,7 +205,7 @@ class EvolvingRun:
                              run.cache_bytes)
 
 
-class _RunOnGeometry:
+class RunOnTimeline:
     """A :class:`~.glacier_run.GlacierRun` whose years are those of an :class:`EvolvingRun`
     on one timeline (what :func:`~.flowline_run.point_year` asks for)."""
 
@@ -219,7 +219,7 @@ class _RunOnGeometry:
         return getattr(self._evolving.run, name)
 
 
-class _ChainSummaries:
+class TimelineSummaries:
     """The points' per-year summaries of one timeline, stored by (year, chain key)."""
 
     def __init__(self, store: dict, key_of: Callable[[int], str]):
@@ -239,10 +239,10 @@ class _ChainSummaries:
 class CalendarYearInputs:
     """What the points of one calendar year need in evolving mode (:meth:`EvolvingGeometry.calendar_year`)."""
 
-    run: _RunOnGeometry
+    run: RunOnTimeline
     bands: Callable
     key: tuple
-    summaries: Callable[[dict], _ChainSummaries]
+    summaries: Callable[[dict], TimelineSummaries]
 
 
 class EvolvingGeometry:
@@ -293,9 +293,9 @@ class EvolvingGeometry:
         of = self.geometry_of
         hydro = [year] if run.start_month == 1 else [year - 1, year]
         keys = {hy: self.evolving.chain_keys(hy, of)[2][-1] for hy in hydro}
-        return CalendarYearInputs(_RunOnGeometry(self.evolving, of), self.bands_of,
+        return CalendarYearInputs(RunOnTimeline(self.evolving, of), self.bands_of,
                                   tuple(keys[hy] for hy in hydro),
-                                  lambda store: _ChainSummaries(store, keys.__getitem__))
+                                  lambda store: TimelineSummaries(store, keys.__getitem__))
 
     def geometry_of(self, hydro_year: int) -> GridGeometry:
         """The glacier hydrological year ``hydro_year`` sees on the current timeline."""

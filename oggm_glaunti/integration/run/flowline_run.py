@@ -10,6 +10,8 @@ band centres (points above or below the glacier take the highest or lowest band)
 points then run the model's own year (:func:`~oggm_glaunti.core.sequence.run_cell_years`,
 the code a grid year runs once its corrections are known) on their own heights - the
 temperature follows each point's elevation - so ice dynamics feel the elevation feedback.
+With an evolving geometry (:mod:`.evolving_run`) each hydrological year has its own bands,
+those of the glacier it sees.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ OGGM's dynamical run; this module turns one set of flowlines into the model grid
 and surface. Which year sees which flowlines is :mod:`.evolving_run`'s business.
 
 The mapping, once per glacier (:class:`FlowlineGridMap`)
--------------------------------------------------------
+--------------------------------------------------------
 The reference is the glacier's present-day ``model_flowlines``: the geometry the model grid
 (``glaunti_grid.nc``: DEM surface, RGI outline) describes. As in OGGM's
 ``distribute_2d.assign_points_to_band``, area is matched by elevation rank:
