@@ -143,16 +143,13 @@ class GlacierRun:
         if self.start_month != 1 and climate.dates[-1] >= self._calendar_year_end(full[-1] + 1):
             self.partial_year = int(full[-1] + 1)
         self.years = np.append(full, [] if self.partial_year is None else [self.partial_year]).astype(int)
-        offset = self.offset(grid.elevation)
-        facies = grid.facies if grid.facies is not None else np.full(
-            (N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
-        static = tuple(np.asarray(a, np.float32) for a in (grid.outline, grid.elevation, grid.elevation_std, facies))
-        no_forcing = np.zeros((1,) + grid.shape, np.float32)
-        check_year_inputs(no_forcing, no_forcing, *static)
         window = grid.window if grid.window is not None else (0, 0) + tuple(grid.shape)
         #: the glacier's own grid inside the model grid, (n_rows, n_cols): the corrector's
         self.window_size = (int(window[2]), int(window[3]))
-        self.arrays = GridArrays(offset, static, np.asarray(window[:2], np.int32))
+        self.arrays = self.arrays_for(grid.outline, grid.elevation, grid.facies)
+        static = self.arrays.static
+        no_forcing = np.zeros((1,) + grid.shape, np.float32)
+        check_year_inputs(no_forcing, no_forcing, *static)
         self._identity = fingerprint(
             *jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)), model.variant,
             climate.dates.astype(np.int64), climate.temperature, climate.precipitation, climate.ref_hgt,
@@ -180,6 +177,19 @@ class GlacierRun:
         ``elevation`` (m): the lapse rate's part of
         :func:`~.glacier_year.adjusted_forcing`, for the grid's cells and flowline points."""
         return (self.lapse_rate * (elevation - self.climate.ref_hgt)).astype(np.float32)
+
+    def arrays_for(self, outline: np.ndarray, elevation: np.ndarray, facies: np.ndarray | None) -> GridArrays:
+        """The year's grid arrays for a glacier of this outline, surface elevation and facies
+        (None: no facies map) on the model grid: the lapse-rate offset follows the surface;
+        ``elevation_std`` is the grid's (the evolving geometry of :mod:`.geometry` passes
+        its own outline and surface)."""
+        grid = self.grid
+        offset = self.offset(elevation)
+        if facies is None:
+            facies = np.full((N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
+        static = tuple(np.asarray(a, np.float32) for a in (outline, elevation, grid.elevation_std, facies))
+        window = grid.window if grid.window is not None else (0, 0) + tuple(grid.shape)
+        return GridArrays(offset, static, np.asarray(window[:2], np.int32))
 
     def model_for(self, adj: Adjustments) -> Model:
         """The model under the adjustments' ``melt_f`` (memoised: building it costs)."""

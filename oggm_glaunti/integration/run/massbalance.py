@@ -44,6 +44,7 @@ from .arguments import choose, number, refuse_unlabelled_oggm_calibration, year_
 from ..session.compilation_cache import use_working_dir_compilation_cache
 from ..session.mp_safety import protect_pool_from_jax
 from ..session.params import get_param
+from .geometry import check_geometry_mode, is_dynamical
 from ..units import (SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, kg_m2_to_ice_rate,
                      m_we_to_kg_m2)
 
@@ -136,13 +137,21 @@ class GlaUnTIMassBalance(MassBalanceModel):
     use_calibration : bool
         read the glacier's calibration (default). False: the arguments, the published (or
         given) weights and the defaults only, as a new calibration starts.
+    geometry : str, optional
+        what the corrector sees in OGGM's dynamical runs: 'static' (the model grid's
+        present-day outline and surface every year) or 'evolving' (each year, the glacier
+        of the flowlines OGGM passes as ``fls``, laid onto the model grid; see
+        :mod:`.evolving_run` and :mod:`.geometry`). Default ``cfg.PARAMS['glaunti_geometry']``
+        ('static'). Calls without model flowlines (``fls=None``, inversion flowlines) see
+        the present-day grid in both modes.
     """
 
     def __init__(self, gdir, filename: str = "climate_historical", input_filesuffix: str = "",
                  variant: str | None = None, weights=None, melt_f: float | None = None,
                  temp_bias: float | None = None, prcp_fac: float | None = None, bias: float = 0.0,
                  ys: int | None = None, ye: int | None = None, check_calib_params: bool = True,
-                 grid_filesuffix: str = "", use_calibration: bool = True, **kwargs):
+                 grid_filesuffix: str = "", use_calibration: bool = True, geometry: str | None = None,
+                 **kwargs):
         super().__init__()
         refuse_unlabelled_oggm_calibration(gdir, sys._getframe(1))
         self.variant = str(get_param("glaunti_variant", variant)).upper()
@@ -182,6 +191,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._series_cache: dict = {}
         self._point_years: dict = {}  # per adjustments: hydrological year -> PointYear
         self._bands = None
+        #: 'static' or 'evolving' (see the class docstring)
+        self.geometry = check_geometry_mode(str(get_param("glaunti_geometry", geometry)))
+        self._evolving = None
+        if self.geometry == "evolving":
+            from .evolving_run import EvolvingGeometry
+
+            self._evolving = EvolvingGeometry(gdir, self.glacier_run, get_param("glaunti_geometry_update_years"),
+                                              self._band_dz)
 
     # --- parameters -------------------------------------------------------------------
     @property
@@ -234,11 +251,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         heights = self._check(heights, year)
         return self._series(heights, int(np.floor(year)))
 
-    def _series(self, heights: np.ndarray, year: int):
+    def _series(self, heights: np.ndarray, year: int, fls=None, when: float | None = None):
         from .flowline_run import elevation_bands, point_calendar_year
 
         adj = self.adjustments
-        key = (heights.tobytes(), year, adj)
+        evolving = None
+        if self._evolving is not None and is_dynamical(fls):
+            evolving = self._evolving.calendar_year(fls, year if when is None else when, year)
+        key = (heights.tobytes(), year, adj, None if evolving is None else evolving.key)
         if key not in self._series_cache:
             if len(self._series_cache) > 256:
                 self._series_cache.clear()
@@ -248,7 +268,11 @@ class GlaUnTIMassBalance(MassBalanceModel):
             if len(self._point_years) > 16:  # e.g. a calibration trying many temp_bias
                 self._point_years.clear()
             summaries = self._point_years.setdefault(adj, {})
-            self._series_cache[key] = point_calendar_year(self.glacier_run, heights, year, adj, summaries, self._bands)
+            run, bands = self.glacier_run, self._bands
+            if evolving is not None:  # the years' own glaciers (see .evolving_run)
+                summaries = evolving.summaries(self._point_years.setdefault((adj, "evolving"), {}))
+                run, bands = evolving.run, evolving.bands
+            self._series_cache[key] = point_calendar_year(run, heights, year, adj, summaries, bands)
         return self._series_cache[key]
 
     @staticmethod
@@ -264,7 +288,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
     def get_annual_mb(self, heights, year=None, fl_id=None, fls=None, add_climate=False, **kwargs):
         """Annual (calendar-year) SMB at ``heights``, m of ice per second."""
         heights = self._check(heights, year)
-        series = self._series(heights, int(np.floor(year)))
+        series = self._series(heights, int(np.floor(year)), fls, year)
         kg_m2 = m_we_to_kg_m2(series.smb.sum(0)) - self.bias
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_YEAR, self.rho)
         if add_climate:
@@ -275,7 +299,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """SMB of one calendar month (``year`` = y + (m - 1) / 12), m of ice per second."""
         heights = self._check(heights, year)
         y, m = utils.floatyear_to_date(year)
-        series = self._series(heights, int(y))
+        series = self._series(heights, int(y), fls, year)
         select = series.month == m
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / 12.0
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_MONTH, self.rho)
@@ -296,7 +320,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         heights = self._check(heights, year)
         day = floatyear_to_day(year)
         y = calendar_year(day)
-        series = self._series(heights, y)
+        series = self._series(heights, y, fls, year)
         select = series.date == day
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / days_in_year(y)
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_DAY, self.rho)
