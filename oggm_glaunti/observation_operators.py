@@ -9,7 +9,7 @@ Conventions
 - **Observation windows** (stakes, glacier-wide seasons) are inclusive at both ends, and
   a date shared by two periods (a period's last day is the next one's first, weighted 1/2
   in each) counts once with its full value: both of its half-weighted steps are inside
-  the window. This is how the published code scores a glacier (GLAUNTI_DATASET.md).
+  the window. This is how the published code scores a glacier (``docs/dataset_format.md``).
   A window ``begin..end`` over the model's weighted daily steps is therefore the sum of
   every step whose date lies in ``[begin, end]``.
 - **Elevation-band profiles**: bands of width ``dz`` on the model grid, edges at

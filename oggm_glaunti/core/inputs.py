@@ -1,4 +1,4 @@
-"""Inputs of the corrector (spec section 3) and the small-grid padding policy.
+"""Inputs of the corrector (Maslov et al., egusphere-2026-515) and the small-grid padding policy.
 
 2D input, 15 channels: the uncorrected year SMB and its two sensitivities (no gradient),
 outline, normalised elevation and elevation uncertainty, eight facies classes and the
@@ -25,7 +25,7 @@ from jax import Array
 from ..hydro_calendar import months_since_epoch
 from .corrector import MIN_GRID_SIZE
 
-#: Published normalisation factors (spec section 5).
+#: Published normalisation factors (``docs/weights.md``).
 ELEVATION_SCALE = 4341.383118842848
 ELEVATION_STD_SCALE = 5699.1201273232155
 MONTHLY_TEMPERATURE_SCALE = 45.744850158691406

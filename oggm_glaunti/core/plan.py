@@ -3,7 +3,7 @@
 A year's forcing covers ``n_days`` dates from its begin to its end date, both inclusive
 (consecutive years share their boundary date). The year is one period (annual) or two
 (winter = days ``0..split``, summer = days ``split..n_days-1``), the split day belonging
-to both. Every period weights its first and last day by 0.5 (spec section 1).
+to both. Every period weights its first and last day by 0.5 (Maslov et al., egusphere-2026-515).
 
 The plan unrolls this into a fixed-length sequence of *steps*: each step names the day of
 forcing it reads, its weight, its period (0 or 1) and whether it starts a period. Steps

@@ -4,7 +4,7 @@ This is the contract between the dataset reader / synthetic generator (which bui
 :class:`GlacierData`) and the losses, loops and evaluation (which consume it). Nothing here
 reads files.
 
-Conventions (spec §1): a hydrological year ``Y`` runs from ``begin`` to ``end`` inclusive; a
+Conventions (``docs/concepts.md``): a hydrological year ``Y`` runs from ``begin`` to ``end`` inclusive; a
 seasonal year is split at ``midseason`` (winter = begin..midseason, summer = midseason..end);
 consecutive periods share their boundary day. A year is as long as its dates make it: WGMS
 years on floating (stratigraphic) survey dates may be longer than 366 days, and run as
@@ -65,7 +65,7 @@ class StakeObs:
     row: int
     col: int
     balance: float
-    is_index: bool = False  # "index" records are skipped by the loss (spec §7)
+    is_index: bool = False  # "index" records are skipped by the loss (Maslov et al., egusphere-2026-515)
 
 
 @dataclass
@@ -90,7 +90,7 @@ class GlacierData:
     crs : the grid's CRS (any string pyproj understands); x, y : (W,), (H,) cell centres.
     orography : optional (H, W) height (m) the temperature refers to (the released
         dataset's ``orography.nc``): each hydrological year's temperature is then downscaled
-        with that year's DEM, ``T + LAPSE_RATE * (z_year - orography)`` (spec section 1), so
+        with that year's DEM, ``T + LAPSE_RATE * (z_year - orography)`` (``docs/dataset_format.md``), so
         a boundary day shared by two years gets each year's own value.
     """
 
