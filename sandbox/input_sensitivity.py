@@ -123,7 +123,7 @@ def ref_hgt_sensitivity(gdir) -> None:
     rows = []
     for shift in (-1000., -100., 0., 100., 1000., true * 9.80665 - true):
         run = GlacierRun(base.model, replace(base.climate, ref_hgt=true + shift), base.grid,
-                         start_month=base.start_month, lapse_rate=base.lapse_rate,
+                         calendar=base.calendar, lapse_rate=base.lapse_rate,
                          spinup_years=base.spinup_years, segment_years=base.segment_years, cache_mb=0)
         smb = [1000 * float(run.glacier_mean(run.calendar_smb(y, mb.adjustments))) for y in YEARS]
         rows.append((f"{shift:+.0f} m", float(np.mean(smb))))

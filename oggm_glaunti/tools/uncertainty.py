@@ -1,7 +1,7 @@
 """Forcing uncertainty: first-order (delta-method) propagation of weekly forcing noise to the
 cumulative glacier-wide SMB trajectory, and the Monte Carlo ensemble that checks it.
 
-Noise model (spec section 9): the days are grouped in blocks of 7 from the first day of
+Noise model (Maslov et al., egusphere-2026-515, appendix A): the days are grouped in blocks of 7 from the first day of
 the trajectory; each block j gets independent standard normal ``zT_j`` and ``zP_j``;
 temperature becomes ``T + sigma_T zT_j`` and precipitation ``P exp(sigma_logP zP_j)``
 on the block's days, in every cell (a glacier-scale forcing error). The first-order
@@ -37,7 +37,7 @@ import numpy as np
 
 from .checks import check_count, check_positive
 
-#: Published forcing-noise scales (spec section 9).
+#: Published forcing-noise scales (Maslov et al., egusphere-2026-515, appendix A).
 SIGMA_T = 1.5889
 SIGMA_LOGP = 0.9640
 BLOCK_DAYS = 7

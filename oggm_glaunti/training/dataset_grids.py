@@ -27,8 +27,14 @@ from ..dataset_layout import (
 )
 from ..plausible import reference_height_problem
 
-#: Facies channel names in the corrector's order (spec section 3), then the confidence.
+#: Facies channel names in the corrector's order (Maslov et al., egusphere-2026-515), then the confidence.
 FACIES_BANDS: tuple[str, ...] = FACIES_CLASSES + ("confidence",)
+
+
+class DatasetWarning(UserWarning):
+    """Records of a dataset that are left out (the rest is used): stakes outside the glacier
+    grid read with ``outside_stakes="warn"``, seasonal observations in a year without a
+    midseason date. Filter it with ``warnings.filterwarnings("ignore", category=DatasetWarning)``."""
 
 
 class DatasetError(ValueError):

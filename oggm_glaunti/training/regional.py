@@ -134,8 +134,7 @@ def calibrate_regional(
             skipped[gdir.rgi_id] = str(exc)
             log.warning("regional calibration: %s skipped (%s)", gdir.rgi_id, exc)
             continue
-        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(run, obs, years, PARAMETERS, sigmas,
-                                                               hemisphere=gdir.hemisphere))
+        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(run, obs, years, PARAMETERS, sigmas))
     if not objectives:
         raise ValueError("regional calibration: none of the glacier directories has observations "
                          f"inside its daily climate ({skipped})")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,4 +152,4 @@ def test_calibration_values_are_used_when_valid(gdir_copy):
                           "prcp_fac": 1.2, "melt_f": 5.0}, "mb_calib", filesuffix="_glaunti_A")
     mb = GlaUnTIMassBalance(gdir_copy, variant="A")
     assert (mb.temp_bias, mb.prcp_fac, mb.melt_f) == (0.5, 1.2, 5.0)
-    assert json.loads(open(gdir_copy.get_filepath("mb_calib", filesuffix="_glaunti_A")).read())
+    assert json.loads(Path(gdir_copy.get_filepath("mb_calib", filesuffix="_glaunti_A")).read_text())

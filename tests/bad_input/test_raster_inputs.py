@@ -56,8 +56,9 @@ def _cases(tmp):
             lambda g: _utm_raster(g, tmp / "f.tif", np.full((N, N), 9, np.uint8)),
             "facies_raster", ValueError, ["integer classes 0..7"]),
         "facies_without_crs": (
+            # georeferenced but for the CRS (an identity transform would make rasterio warn)
             lambda g: _tif(tmp / "f.tif", np.zeros((N, N), np.uint8), crs=None,
-                           transform=from_origin(0, 0, 1, 1)),
+                           transform=from_origin(1000, 1000, 1, 1)),
             "facies_raster", ValueError, ["no coordinate reference system", "gdal_edit"]),
         "facies_elsewhere": (
             lambda g: _tif(tmp / "f.tif", np.zeros((N, N), np.uint8),

@@ -27,7 +27,7 @@ from .forward_runs import run_forward
 from .layout import Fitted, ParameterLayout, apply_parameters, initial_theta  # noqa: F401  (the module's API)
 from .loss import MEAN_PENALTY_SD, assemble, simulate_compiled  # noqa: F401
 from .objective_data import (DATA_KINDS, SEASON_KINDS, ObjectiveSpec, calibration_cells,  # noqa: F401
-                             default_sigmas, objective_data, objective_runs, stake_cells)
+                             default_sigmas, objective_data, objective_runs, observation_windows, stake_cells)
 
 
 class Objective:
@@ -50,7 +50,6 @@ class Objective:
     parameters : what is fitted ('temp_bias', 'prcp_fac', 'ti').
     sigmas : uncertainty of one value of each kind (m w.e.); missing kinds take the
         ``glaunti_calib_sigma_<kind>`` defaults (a geodetic mean its own, if it has one).
-    hemisphere : 'nh' or 'sh' (the season months).
     match_mean : 'annual', 'geodetic' or None, the kind whose mean is held.
     model : the model to fit (default the run's).
     score_only : kinds whose misfit is computed but not fitted.
@@ -58,8 +57,8 @@ class Objective:
     """
 
     def __init__(self, run: GlacierRun, obs, years, parameters, sigmas: dict | None = None,
-                 hemisphere: str = "nh", match_mean: str | None = None, model=None,
-                 score_only: tuple[str, ...] = (), log_prcp_fac: float = 0.0):
+                 match_mean: str | None = None, model=None, score_only: tuple[str, ...] = (),
+                 log_prcp_fac: float = 0.0):
         self.run, self.obs = run, obs
         self.model = run.model if model is None else model
         self.sigmas = default_sigmas(obs, sigmas)
@@ -68,9 +67,10 @@ class Objective:
             raise ValueError(f"match_mean={match_mean!r}: no such data ({obs.kinds()})")
         self.spec = ObjectiveSpec(tuple(parameters), match_mean, tuple(k for k in score_only if k in obs.kinds()))
         self.layout = ParameterLayout(self.spec.parameters)
-        self.hemisphere = hemisphere
         self.years = [int(y) for y in years]
-        self.runs = objective_runs(run, obs, self.years)
+        #: (begin, midseason, end) of each scored year: the WGMS record's, else the calendar's
+        self.windows = observation_windows(run, obs, self.years)
+        self.runs = objective_runs(run, obs, self.windows)
         self.cells = calibration_cells(run, isinstance(self.model, GlaUnTIModel), stake_cells(run, obs))
         self.data = self._data(daily=False)
         self._simulation_data = None  # with the glacier-wide daily series, built when first asked
@@ -78,7 +78,7 @@ class Objective:
         self._last = (None, None)  # (theta, evaluation) of the latest evaluation
 
     def _data(self, daily: bool):
-        return objective_data(self.run, self.obs, self.years, self.runs, self.cells, self.sigmas, self.hemisphere,
+        return objective_data(self.run, self.obs, self.windows, self.runs, self.cells, self.sigmas,
                               self.log_prcp_fac, daily)
 
     def _forward(self, theta, data, derivatives: bool):

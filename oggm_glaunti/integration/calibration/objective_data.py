@@ -5,8 +5,9 @@ The simulation is the glacier's own run (:class:`~.glacier_run.GlacierRun`): the
 its last observed year. The observations are read off the runs' weighted daily SMB with
 the observation operators (:mod:`oggm_glaunti.observation_operators`): glacier-wide seasons
 and stake records are windows inclusive at both ends, a date shared by two periods counted
-once in full; the geodetic mean is the mean of the hydrological years' period totals
-(consecutive years then add up to the whole span).
+once in full, a glacier-wide year's window its WGMS survey dates where recorded, else the
+glacier's calendar's (:func:`observation_windows`); the geodetic mean is the mean of the
+hydrological years' period totals (consecutive years then add up to the whole span).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from ...observation_operators import band_weights, first_of_month_after, season_month, window_weights
-from ..grid.glacier_data import hydro_year_begin
+from ...observation_operators import band_weights, window_weights
 from ..run.glacier_run import GlacierRun
 from ..run.glacier_year import GridArrays, ReferenceYears
 from ..session.params import get_param
@@ -152,33 +152,40 @@ class ObjectiveData(NamedTuple):
     log_prcp_fac: Array
 
 
-def objective_runs(run: GlacierRun, obs, years) -> list[tuple[int, bool, bool]]:
-    """The runs that simulate ``years`` and the stake windows of ``obs``: a window's
-    dates lie in its years' runs, its first and last date shared with the years before
-    and after."""
-    first, last = hydro_year_begin(min(years), run.start_month), hydro_year_begin(max(years) + 1, run.start_month)
+def observation_windows(run: GlacierRun, obs, years) -> dict[int, tuple]:
+    """{year: (begin, midseason, end)} of each scored hydrological year of ``years``: the
+    WGMS record's survey dates (``obs.windows``; a year of any length, e.g. 370 days), else
+    the glacier's calendar's (``run.calendar``)."""
+    return {int(y): tuple(obs.windows.get(int(y), run.calendar.window(int(y)))) for y in years}
+
+
+def objective_runs(run: GlacierRun, obs, windows: dict) -> list[tuple[int, bool, bool]]:
+    """The runs that simulate the scored years' ``windows`` (:func:`observation_windows`)
+    and the stake windows of ``obs``: a window's dates lie in the runs of the hydrological
+    years holding them (a surveyed window may reach into the years before and after), its
+    first and last date shared with the years before and after."""
+    first = min(w[0] for w in windows.values())
+    last = max(w[2] for w in windows.values())
     if obs.stakes is not None and len(obs.stakes):
         first = min(first, obs.stakes["date0"].values.astype("datetime64[D]").min())
         last = max(last, obs.stakes["date1"].values.astype("datetime64[D]").max())
-    needed = {int(y) for y in run.years if y != run.partial_year
-              and hydro_year_begin(y, run.start_month) <= last and hydro_year_begin(y + 1, run.start_month) >= first}
+    needed = {int(y) for y in run.full_years if run.calendar.begin(y) <= last and run.calendar.end(y) >= first}
     return run.runs_for(sorted(needed))
 
 
-def objective_data(run: GlacierRun, obs, years: list[int], runs, cells: CalibrationCells, sigmas: dict,
-                   hemisphere: str, log_prcp_fac: float, daily: bool) -> ObjectiveData:
-    """The arrays of :class:`ObjectiveData` for the observations ``obs`` of ``years``
-    (hydrological years) over ``runs`` (:func:`objective_runs`), read on ``cells``;
-    ``daily``: read the runs' glacier-wide daily series even when no observed kind needs it."""
+def objective_data(run: GlacierRun, obs, windows: dict, runs, cells: CalibrationCells, sigmas: dict,
+                   log_prcp_fac: float, daily: bool) -> ObjectiveData:
+    """The arrays of :class:`ObjectiveData` for the observations ``obs`` of the scored
+    hydrological years, in the order of their ``windows`` (:func:`observation_windows`),
+    over ``runs`` (:func:`objective_runs`), read on ``cells``; ``daily``: read the runs'
+    glacier-wide daily series even when no observed kind needs it."""
+    years = list(windows)
     run_years = [y for y, _, _ in runs]
     n_padded = cells.cells.offset.shape[-1]
     own = np.array([o for _, _, o in runs], np.float32)
     ref = run.reference_years(run_years)
     dates, active = ref.step_dates(), np.asarray(ref.plan.active)
-    winter_end = season_month(get_param("glaunti_winter_end_month"), hemisphere)
-    begin = np.array([hydro_year_begin(y, run.start_month) for y in years])
-    end = np.array([hydro_year_begin(y + 1, run.start_month) for y in years])
-    mid = np.array([first_of_month_after(b, winter_end) for b in begin])
+    begin, mid, end = (np.array([windows[y][k] for y in years], "datetime64[D]") for k in range(3))
     bounds = np.stack([(begin, end), (begin, mid), (mid, end)], -1)  # (2, Y, 3)
     seasons = window_weights(dates, active, bounds[0].ravel(), bounds[1].ravel())
     seasons = (seasons * own[:, None, None]).reshape(dates.shape + bounds.shape[1:])

@@ -2,10 +2,14 @@
 stake records. No JAX here.
 
 Conventions: WGMS balances of year Y are glaciological hydrological years (1 Oct Y-1 to
-30 Sep Y in the northern hemisphere), i.e. our hydrological year labelled Y - 1
-(:func:`~oggm_glaunti.observation_operators.hydro_year_of`, in both hemispheres). Winter ends
-and summer begins on the first day of ``winter_end_month`` (May in the north). Values are
-converted to m w.e.
+1 Oct Y in the northern hemisphere, 1 Apr Y-1 to 1 Apr Y in the southern), i.e. our
+hydrological year labelled Y - 1; winter ends and summer begins on the first day of
+``winter_end_month`` (May in the north, November in the south): the glacier's
+:class:`~oggm_glaunti.hydro_calendar.HydroCalendar`. Where the WGMS table has the survey's
+own dates (Fluctuations-of-Glaciers columns ``BEGIN_PERIOD``, ``END_WINTER``,
+``END_PERIOD``) the year and its seasons are those dates instead (floating-date years may
+be longer than 366 days), as the published dataset records them. Values are converted to
+m w.e.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ...observation_operators import band_edges, band_weights, hydro_year_of, profile_on_bands
+from ...hydro_calendar import HydroCalendar
+from ...observation_operators import band_edges, band_weights, profile_on_bands
+from ..grid.glacier_data import glacier_calendar
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,34 @@ MAX_ABS_GLACIER_WIDE_MM = 10000.
 MIN_PLAUSIBLE_SERIES_MM = 20.
 #: Largest plausible stake balance, m w.e. (larger values are mm read as m).
 MAX_ABS_STAKE_M_WE = 30.
+#: WGMS Fluctuations-of-Glaciers date columns (``YYYYMMDD``; ``99`` marks an unknown part).
+WGMS_DATE_COLUMNS = {"begin": "BEGIN_PERIOD", "midseason": "END_WINTER", "end": "END_PERIOD"}
+
+
+def _wgms_date(value) -> np.datetime64 | None:
+    """A WGMS ``YYYYMMDD`` date, or None when missing or partly unknown (``99``)."""
+    try:
+        text = f"{int(float(value)):08d}"
+        return np.datetime64(f"{text[:4]}-{text[4:6]}-{text[6:]}")
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def wgms_window(record, default: tuple) -> tuple:
+    """(begin, midseason, end) of a WGMS table row (``None``: no row): its own survey dates
+    (:data:`WGMS_DATE_COLUMNS`) where it gives a begin before its end, its midseason where
+    that lies strictly between them; the rest from ``default``, the calendar's (begin,
+    midseason, end) of the year (all of it when the row's dates leave no room for the
+    calendar's midseason)."""
+    if record is None:
+        return tuple(default)
+    dates = {k: _wgms_date(record.get(c)) for k, c in WGMS_DATE_COLUMNS.items()}
+    begin, mid, end = default
+    if dates["begin"] is not None and dates["end"] is not None and dates["end"] > dates["begin"]:
+        begin, end = dates["begin"], dates["end"]
+    if dates["midseason"] is not None and begin < dates["midseason"] < end:
+        mid = dates["midseason"]
+    return (begin, mid, end) if begin < mid < end else tuple(default)
 
 
 @dataclass
@@ -36,6 +70,7 @@ class Observations:
     """Everything a calibration fits, in m w.e., keyed by hydrological year label.
 
     annual, winter, summer : {hydro_year: glacier-wide balance}.
+    windows : {hydro_year: (begin, midseason, end)} of WGMS years on survey dates (:func:`wgms_window`).
     geodetic : (first hydro year, last hydro year, mean annual balance) or None.
     stakes : DataFrame with columns date0, date1, row, col, balance (m w.e.).
     geodetic_sigma : uncertainty of the geodetic mean (m w.e. per year), if known.
@@ -50,6 +85,7 @@ class Observations:
     sources: list = field(default_factory=list)
     geodetic_sigma: float | None = None
     profiles: "Profiles | None" = None
+    windows: dict = field(default_factory=dict)
 
     def kinds(self) -> list[str]:
         """The data kinds present."""
@@ -85,10 +121,9 @@ class Observations:
         n += 0 if self.profiles is None else sum(int(np.isfinite(v).sum()) for v in self.profiles.values.values())
         return n + (0 if self.stakes is None else len(self.stakes))
 
-    def keep_wgms_years(self, wgms_years) -> None:
-        """Keep the WGMS balances and profiles of these WGMS years only (hydrological year
-        label + 1)."""
-        keep = {hydro_year_of(y) for y in wgms_years}
+    def keep_wgms_years(self, wgms_years, calendar: HydroCalendar) -> None:
+        """Keep the WGMS balances and profiles of these WGMS years only."""
+        keep = {calendar.hydro_year_of(y) for y in wgms_years}
         for kind in ("annual", "winter", "summer"):
             series = getattr(self, kind)
             for y in [y for y in series if y not in keep]:
@@ -101,10 +136,16 @@ class Observations:
 
         ``covered``: the hydrological years the daily climate runs in full; ``first_day``,
         ``last_day``: their first and last dates. Glacier-wide values and profiles of other
-        years and stake records outside the days are dropped (logged, and returned as
-        notes); a geodetic mean is a mean over its whole period and is refused.
+        years (or whose surveyed window reaches outside these years: it may end on the
+        date closing them, as the calendar's windows do) and stake records outside the
+        days are dropped (logged, and returned as notes); a geodetic mean is a mean over
+        its whole period and is refused.
         """
         notes = []
+        first_day, last_day = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
+        closing = last_day + np.timedelta64(1, "D")
+        covered = {y for y in covered if y not in self.windows
+                   or (first_day <= self.windows[y][0] and self.windows[y][2] <= closing)}
         for kind in ("annual", "winter", "summer"):
             series = getattr(self, kind)
             outside = sorted(y for y in series if y not in covered)
@@ -177,7 +218,8 @@ def check_wgms_series(df: pd.DataFrame, what: str) -> None:
 
 def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> bool:
     """Add the glacier's WGMS balances (``gdir.get_ref_mb_data()``), mm w.e. -> m w.e.,
-    checked (:func:`check_wgms_series`), of the WGMS years ``ref_years`` (first, last) if given.
+    checked (:func:`check_wgms_series`), of the WGMS years ``ref_years`` (first, last) if
+    given, and their windows (:func:`wgms_window`, else the glacier's calendar).
 
     Returns False (adding nothing) when the glacier is not one of OGGM's WGMS reference
     glaciers. Raises ``ValueError`` naming ``ref_years`` when they select none of the
@@ -198,11 +240,17 @@ def from_wgms(gdir, obs: Observations, ref_years: tuple[int, int] | None) -> boo
             raise ValueError(f"{gdir.rgi_id}: ref_years={tuple(ref_years)} selects none of the glacier's WGMS years "
                              f"({have}, within the climate's baseline years): choose ref_years among them")
         df = selected
+    calendar = glacier_calendar(gdir.hemisphere)
     for column, kind in WGMS_COLUMNS.items():
         if column in df:
             target = getattr(obs, kind)
             for year, value in df[column].dropna().items():
-                target[hydro_year_of(year)] = float(value) / 1000.0
+                target[calendar.hydro_year_of(year)] = float(value) / 1000.0
+    for year, record in df.iterrows():
+        hydro_year = calendar.hydro_year_of(year)
+        window = wgms_window(record, calendar.window(hydro_year))
+        if window != calendar.window(hydro_year):
+            obs.windows[hydro_year] = window
     obs.sources.append(f"WGMS ({len(df)} years)")
     return True
 
@@ -299,9 +347,10 @@ def read_stake_file(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
-def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
+def from_stakes(gdir, obs: Observations, path, grid) -> None:
     """Add stake records from a CSV with columns date0, date1, lat, lon, balance (m w.e.)
-    (checked by :func:`read_stake_file`)."""
+    (checked by :func:`read_stake_file`); a record belongs to the glacier's hydrological
+    year its first date lies in."""
     import pyproj
     import xarray as xr
 
@@ -317,9 +366,7 @@ def from_stakes(gdir, obs: Observations, path, grid, start_month: int) -> None:
     if outside.any():
         raise ValueError(f"{path}: {int(outside.sum())} stake(s) lie outside the model grid of {gdir.rgi_id}")
     df["row"], df["col"] = row, col
-    begin_year = pd.DatetimeIndex(df["date0"]).year.values
-    begin_month = pd.DatetimeIndex(df["date0"]).month.values
-    df["hydro_year"] = np.where(begin_month >= start_month, begin_year, begin_year - 1)
+    df["hydro_year"] = glacier_calendar(gdir.hemisphere).year_of(df["date0"].values.astype("datetime64[D]"))
     obs.stakes = df[["date0", "date1", "row", "col", "balance", "hydro_year"]].reset_index(drop=True)
     obs.sources.append(f"stakes ({len(df)} records, {os.path.basename(path)})")
 
@@ -365,6 +412,8 @@ def from_wgms_profiles(gdir, obs: Observations, grid, ref_years: tuple[int, int]
     has_cells = band_weights(grid.elevation, grid.outline, edges).sum((1, 2)) > 0
     bands = profile_on_bands(altitudes, df.to_numpy(float) / 1000.0, edges)
     bands[:, ~has_cells] = np.nan
-    profiles = Profiles(edges, {hydro_year_of(y): row for y, row in zip(df.index, bands) if np.isfinite(row).any()})
+    calendar = glacier_calendar(gdir.hemisphere)
+    profiles = Profiles(edges, {calendar.hydro_year_of(y): row for y, row in zip(df.index, bands)
+                                if np.isfinite(row).any()})
     obs.profiles = profiles
     obs.sources.append(f"WGMS profiles ({len(profiles.values)} years, {dz:g} m bands)")

@@ -81,10 +81,8 @@ from typing import NamedTuple
 import numpy as np
 from oggm import utils
 
-from ...observation_operators import wgms_year_of
 from .calibration_file import write_calibration
 from .observations import Observations, from_geodetic, from_stakes, from_wgms, from_wgms_profiles
-from ..grid.glacier_data import hydro_year_begin
 from ..run.arguments import range_problem
 from ..session.params import get_param, register_file_keys
 
@@ -120,25 +118,26 @@ def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int
     if use_profiles:
         from_wgms_profiles(gdir, obs, run.grid, ref_years, dz=profile_dz)
     if only_years is not None:
-        obs.keep_wgms_years(only_years)
+        obs.keep_wgms_years(only_years, run.calendar)
     if geodetic is not None:
         from_geodetic(gdir, obs, geodetic)
     if stakes_csv is not None:
-        from_stakes(gdir, obs, stakes_csv, run.grid, run.start_month)
+        from_stakes(gdir, obs, stakes_csv, run.grid)
     if obs.count() == 0:
         why = " (it is not one of OGGM's WGMS reference glaciers)" if use_wgms and not in_wgms else ""
         raise ValueError(f"{gdir.rgi_id}: no calibration data (WGMS, geodetic or stakes) was found or "
                          f"given{why}; pass geodetic=(y0, y1, mm w.e. per yr) or stakes_csv=...")
     have = sorted(obs.years())
-    covered = [int(y) for y in run.years if y != run.partial_year]
+    covered = [int(y) for y in run.full_years]
     if not set(have) & set(covered):
+        wgms = run.calendar.wgms_year_of
         raise ValueError(
-            f"{gdir.rgi_id}: the calibration data ({wgms_year_of(have[0])}-{wgms_year_of(have[-1])}) does not overlap the "
+            f"{gdir.rgi_id}: the calibration data ({wgms(have[0])}-{wgms(have[-1])}) does not overlap the "
             f"daily climate's hydrological years {covered[0]}-{covered[-1]}: extend the daily climate "
             "or choose ref_years inside it"
         )
-    first_day = hydro_year_begin(covered[0], run.start_month)
-    last_day = hydro_year_begin(covered[-1] + 1, run.start_month) - np.timedelta64(1, "D")
+    first_day = run.calendar.begin(covered[0])
+    last_day = run.calendar.end(covered[-1]) - np.timedelta64(1, "D")
     for note in obs.keep_covered(set(covered), first_day, last_day, gdir.rgi_id):
         obs.sources.append(note)
     years = sorted(y for y in obs.years() if y in covered)
@@ -295,8 +294,7 @@ def fit_calibration(gdir, *, variant: str | None = None, parameters=None, use_wg
         mean_kind = "annual" if obs.annual else ("geodetic" if obs.geodetic is not None else None)
     if mean_kind is not None and "temp_bias" not in parameters and not fit_ti:
         mean_kind = None  # prcp_fac alone: the mean is whatever the data make it
-    objective = Objective(run, obs, years, parameters, sigmas, hemisphere=gdir.hemisphere,
-                          match_mean=mean_kind, model=model, score_only=score_only,
+    objective = Objective(run, obs, years, parameters, sigmas, match_mean=mean_kind, model=model, score_only=score_only,
                           log_prcp_fac=float(np.log(prcp_fac)))
     theta, history = objective.minimise(max_steps=max_steps, tolerance=tolerance, progress=progress)
     mean_misfit = None

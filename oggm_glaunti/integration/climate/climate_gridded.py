@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 from oggm import utils
 
+from ...hydro_calendar import calendar_year
 from ...plausible import GRAVITY, check_reference_height
 from .daily_file import select_years, write_daily_climate_file
 
@@ -321,7 +322,7 @@ def process_daily_gridded_climate(gdir, filepath=None, *,
                     'kg m-2 day-1)', gdir.rgi_id, prcp.min())
     prcp = np.clip(prcp, 0, None)
 
-    years = tdays.astype('datetime64[Y]').astype(int) + 1970
+    years = calendar_year(tdays)
     sel = select_years(years, y0, y1, 'the daily files')
     names = ', '.join(f for f, _ in dsets)
     write_daily_climate_file(

@@ -35,21 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-
-def days_in_months(years: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Number of days of each (year, month) in the proleptic Gregorian
-    calendar."""
-    start = month_starts(years, months)
-    return ((start.astype('datetime64[M]') + 1).astype('datetime64[D]')
-            - start).astype(int)
-
-
-def month_starts(years: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """First day of each (year, month) as ``datetime64[D]``."""
-    years = np.asarray(years, dtype=np.int64)
-    months = np.asarray(months, dtype=np.int64)
-    m = (years - 1970) * 12 + (months - 1)
-    return m.astype('datetime64[M]').astype('datetime64[D]')
+from ...hydro_calendar import days_in_months, month_starts
 
 
 def daily_dates(years: np.ndarray, months: np.ndarray) -> np.ndarray:

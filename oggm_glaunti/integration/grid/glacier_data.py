@@ -2,7 +2,7 @@
 
 Reads the daily climate file (``climate_historical_daily{suffix}.nc`` or
 ``gcm_data_daily{suffix}.nc``) and the model grid (``glaunti_grid{suffix}.nc``), and cuts
-the daily record into hydrological years. No JAX here.
+the daily record into hydrological years (:func:`glacier_calendar`). No JAX here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Optional
 import numpy as np
 import xarray as xr
 
+from ...hydro_calendar import HydroCalendar, hemisphere_calendar
 from ...plausible import check_reference_height
-from ..session.params import register_file_keys
+from ..session.params import get_param, register_file_keys
 from ..units import daily_prcp_to_core
 
 #: Which task writes each daily climate file (named in error messages).
@@ -129,16 +130,12 @@ def _glacier_window(ds, path: str) -> tuple[int, int, int, int]:
     return row0, col0, n_rows, n_cols
 
 
-def hydro_year_begin(year: int, start_month: int) -> np.datetime64:
-    """First day of hydrological year ``year`` (it ends on the first day of ``year + 1``)."""
-    return np.datetime64(f"{year:04d}-{start_month:02d}-01")
-
-
-def hydro_years_covered(climate: DailyClimate, start_month: int) -> np.ndarray:
-    """Hydrological years (labelled by the calendar year they begin in) fully in the record."""
-    first, last = climate.dates[0], climate.dates[-1]
-    y0 = first.astype("datetime64[Y]").astype(int) + 1970
-    y1 = last.astype("datetime64[Y]").astype(int) + 1970
-    years = [y for y in range(y0 - 1, y1 + 1)
-             if hydro_year_begin(y, start_month) >= first and hydro_year_begin(y + 1, start_month) <= last]
-    return np.array(years, dtype=int)
+def glacier_calendar(hemisphere: str, winter_end_month: Optional[int] = None) -> HydroCalendar:
+    """The hydrological calendar of a glacier in ``hemisphere`` (``gdir.hemisphere``):
+    the first month of its hydrological year from ``cfg.PARAMS['glaunti_hydro_start_month_nh']``
+    or ``['glaunti_hydro_start_month_sh']``, the end of winter from ``winter_end_month``
+    (a northern-hemisphere month, shifted by six in the south; default
+    ``cfg.PARAMS['glaunti_winter_end_month']``). See :mod:`oggm_glaunti.hydro_calendar`."""
+    return hemisphere_calendar(hemisphere, get_param("glaunti_hydro_start_month_nh"),
+                               get_param("glaunti_hydro_start_month_sh"),
+                               get_param("glaunti_winter_end_month", winter_end_month))

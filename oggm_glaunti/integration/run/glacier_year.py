@@ -21,7 +21,7 @@ import numpy as np
 
 from ...core import DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult
 from ...core.models import Model
-from ...observation_operators import step_dates
+from ...hydro_calendar import step_dates
 from ..units import melt_f_to_ddf_snow_log
 
 

@@ -28,7 +28,6 @@ refused, never silently ignored.
 
 from __future__ import annotations
 
-import calendar
 import logging
 import os
 import sys
@@ -38,12 +37,14 @@ import numpy as np
 from oggm import cfg, utils
 from oggm.core.massbalance import MassBalanceModel
 
-from ..grid.glacier_data import read_daily_climate, read_model_grid
+from ...hydro_calendar import calendar_year, days_in_year, floatyear_to_day
+from ..grid.glacier_data import glacier_calendar, read_daily_climate, read_model_grid
 from ..calibration.calibration_file import read_calibration
 from .arguments import choose, number, refuse_unlabelled_oggm_calibration, year_number
 from ..session.compilation_cache import use_working_dir_compilation_cache
 from ..session.mp_safety import protect_pool_from_jax
 from ..session.params import get_param
+from .geometry import check_geometry_mode, is_dynamical
 from ..units import (SEC_IN_DAY, SEC_IN_MONTH, SEC_IN_YEAR, ddf_snow_log_to_melt_f, kg_m2_to_ice_rate,
                      m_we_to_kg_m2)
 
@@ -78,32 +79,6 @@ def load_variant(variant: str, weights: str | os.PathLike | None = None):
     return model
 
 
-def days_in_year(year: int) -> int:
-    """365 or 366: the daily climate has real calendars (leap years included)."""
-    return 366 if calendar.isleap(int(year)) else 365
-
-
-def day_floatyear(date) -> float:
-    """The float year of a day: ``y + (day of year - 1) / days in y`` (leap years counted).
-
-    The convention of :meth:`GlaUnTIMassBalance.get_daily_mb`; e.g. 2001-01-01 -> 2001.0,
-    2000-12-31 -> 2000 + 365 / 366.
-    """
-    day = np.datetime64(date, "D")
-    y = int(day.astype("datetime64[Y]").astype(int)) + 1970
-    doy = int((day - np.datetime64(f"{y:04d}-01-01")).astype(int))
-    return y + doy / days_in_year(y)
-
-
-def floatyear_to_day(year: float) -> np.datetime64:
-    """The day whose float year interval ``[y + (d-1)/n, y + d/n)`` holds ``year`` (the
-    inverse of :func:`day_floatyear`, tolerant to round-off of ~1e-4 day)."""
-    y = int(np.floor(year + 1e-9))
-    n = days_in_year(y)
-    doy = min(max(int(np.floor((float(year) - y) * n + 1e-4)), 0), n - 1)
-    return np.datetime64(f"{y:04d}-01-01") + np.timedelta64(doy, "D")
-
-
 def variant_melt_f(model) -> float:
     """The variant's own snow degree-day factor as OGGM's ``melt_f`` (NaN for B, which
     has none)."""
@@ -125,9 +100,8 @@ def glacier_run_of(gdir, model, filename: str = "climate_historical", input_file
 
     climate = read_daily_climate(gdir, f"{filename}_daily", input_filesuffix)
     grid = read_model_grid(gdir, grid_filesuffix)
-    start = get_param("glaunti_hydro_start_month_" + ("nh" if gdir.hemisphere == "nh" else "sh"))
     return GlacierRun(
-        model, climate, grid, start_month=start, lapse_rate=get_param("glaunti_lapse_rate"),
+        model, climate, grid, calendar=glacier_calendar(gdir.hemisphere), lapse_rate=get_param("glaunti_lapse_rate"),
         spinup_years=get_param("glaunti_spinup_years"), segment_years=get_param("glaunti_segment_years"),
         cache_mb=get_param("glaunti_grid_cache_mb"),
     )
@@ -163,13 +137,21 @@ class GlaUnTIMassBalance(MassBalanceModel):
     use_calibration : bool
         read the glacier's calibration (default). False: the arguments, the published (or
         given) weights and the defaults only, as a new calibration starts.
+    geometry : str, optional
+        what the corrector sees in OGGM's dynamical runs: 'static' (the model grid's
+        present-day outline and surface every year) or 'evolving' (each year, the glacier
+        of the flowlines OGGM passes as ``fls``, laid onto the model grid; see
+        :mod:`.evolving_run` and :mod:`.geometry`). Default ``cfg.PARAMS['glaunti_geometry']``
+        ('static'). Calls without model flowlines (``fls=None``, inversion flowlines) see
+        the present-day grid in both modes.
     """
 
     def __init__(self, gdir, filename: str = "climate_historical", input_filesuffix: str = "",
                  variant: str | None = None, weights=None, melt_f: float | None = None,
                  temp_bias: float | None = None, prcp_fac: float | None = None, bias: float = 0.0,
                  ys: int | None = None, ye: int | None = None, check_calib_params: bool = True,
-                 grid_filesuffix: str = "", use_calibration: bool = True, **kwargs):
+                 grid_filesuffix: str = "", use_calibration: bool = True, geometry: str | None = None,
+                 **kwargs):
         super().__init__()
         refuse_unlabelled_oggm_calibration(gdir, sys._getframe(1))
         self.variant = str(get_param("glaunti_variant", variant)).upper()
@@ -194,10 +176,10 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self.climate_source_file = f"{filename}_daily{input_filesuffix}"
         #: the glacier's :class:`~.glacier_run.GlacierRun`: its inputs, state rule and years
         self.glacier_run = glacier_run_of(gdir, model, filename, input_filesuffix, grid_filesuffix)
-        start = self.glacier_run.start_month
         self._band_dz = float(get_param("glaunti_band_dz"))
         hydro = self.glacier_run.years
-        first = hydro[0] + (1 if start != 1 else 0)
+        # calendar year Y needs the hydrological years overlapping it ([Y - 1, Y], or [Y])
+        first = hydro[0] + len(self.glacier_run.calendar.overlapping(hydro[0])) - 1
         self.ys = int(max(first, year_number(ys, "ys")) if ys is not None else first)
         self.ye = int(min(hydro[-1], year_number(ye, "ye")) if ye is not None else hydro[-1])
         if self.ys > self.ye:
@@ -209,6 +191,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         self._series_cache: dict = {}
         self._point_years: dict = {}  # per adjustments: hydrological year -> PointYear
         self._bands = None
+        #: 'static' or 'evolving' (see the class docstring)
+        self.geometry = check_geometry_mode(str(get_param("glaunti_geometry", geometry)))
+        self._evolving = None
+        if self.geometry == "evolving":
+            from .evolving_run import EvolvingGeometry
+
+            self._evolving = EvolvingGeometry(gdir, self.glacier_run, get_param("glaunti_geometry_update_years"),
+                                              self._band_dz)
 
     # --- parameters -------------------------------------------------------------------
     @property
@@ -261,11 +251,14 @@ class GlaUnTIMassBalance(MassBalanceModel):
         heights = self._check(heights, year)
         return self._series(heights, int(np.floor(year)))
 
-    def _series(self, heights: np.ndarray, year: int):
+    def _series(self, heights: np.ndarray, year: int, fls=None, when: float | None = None):
         from .flowline_run import elevation_bands, point_calendar_year
 
         adj = self.adjustments
-        key = (heights.tobytes(), year, adj)
+        evolving = None
+        if self._evolving is not None and is_dynamical(fls):
+            evolving = self._evolving.calendar_year(fls, year if when is None else when, year)
+        key = (heights.tobytes(), year, adj, None if evolving is None else evolving.key)
         if key not in self._series_cache:
             if len(self._series_cache) > 256:
                 self._series_cache.clear()
@@ -275,7 +268,11 @@ class GlaUnTIMassBalance(MassBalanceModel):
             if len(self._point_years) > 16:  # e.g. a calibration trying many temp_bias
                 self._point_years.clear()
             summaries = self._point_years.setdefault(adj, {})
-            self._series_cache[key] = point_calendar_year(self.glacier_run, heights, year, adj, summaries, self._bands)
+            run, bands = self.glacier_run, self._bands
+            if evolving is not None:  # the years' own glaciers (see .evolving_run)
+                summaries = evolving.summaries(self._point_years.setdefault((adj, "evolving"), {}))
+                run, bands = evolving.run, evolving.bands
+            self._series_cache[key] = point_calendar_year(run, heights, year, adj, summaries, bands)
         return self._series_cache[key]
 
     @staticmethod
@@ -291,7 +288,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
     def get_annual_mb(self, heights, year=None, fl_id=None, fls=None, add_climate=False, **kwargs):
         """Annual (calendar-year) SMB at ``heights``, m of ice per second."""
         heights = self._check(heights, year)
-        series = self._series(heights, int(np.floor(year)))
+        series = self._series(heights, int(np.floor(year)), fls, year)
         kg_m2 = m_we_to_kg_m2(series.smb.sum(0)) - self.bias
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_YEAR, self.rho)
         if add_climate:
@@ -302,7 +299,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """SMB of one calendar month (``year`` = y + (m - 1) / 12), m of ice per second."""
         heights = self._check(heights, year)
         y, m = utils.floatyear_to_date(year)
-        series = self._series(heights, int(y))
+        series = self._series(heights, int(y), fls, year)
         select = series.month == m
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / 12.0
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_MONTH, self.rho)
@@ -314,7 +311,7 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """SMB of one day at ``heights``, m of ice per second (OGGM's newer protocol).
 
         ``year`` is the float year of the day, ``y + (day of year - 1) / days in y`` with
-        leap years counted (:func:`day_floatyear` gives it for a date). ``bias`` is spread
+        leap years counted (:func:`oggm_glaunti.hydro_calendar.day_floatyear` gives it for a date). ``bias`` is spread
         evenly over the days of the year, so the days of a calendar year add up to
         :meth:`get_annual_mb` times the year's length. With ``add_climate`` also returns
         the day's temperature, positive melt temperature, precipitation and solid
@@ -322,8 +319,8 @@ class GlaUnTIMassBalance(MassBalanceModel):
         """
         heights = self._check(heights, year)
         day = floatyear_to_day(year)
-        y = int(day.astype("datetime64[Y]").astype(int)) + 1970
-        series = self._series(heights, y)
+        y = calendar_year(day)
+        series = self._series(heights, y, fls, year)
         select = series.date == day
         kg_m2 = m_we_to_kg_m2(series.smb[select].sum(0)) - self.bias / days_in_year(y)
         mb = kg_m2_to_ice_rate(kg_m2, SEC_IN_DAY, self.rho)

@@ -126,6 +126,14 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
                      'it, refused wherever it comes from (as glaunti_temp_bias_range).'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
+    # --- the glacier the corrector sees in dynamical runs (run/geometry.py, run/evolving_run.py) ---
+    'glaunti_geometry': (
+        'static', "What the corrector sees in OGGM's dynamical runs: 'static' (the present-day "
+                  "outline and surface of glaunti_grid.nc every year) or 'evolving' (the "
+                  'flowline glacier of each year laid onto the model grid; see the concepts page).'),
+    'glaunti_geometry_update_years': (
+        1, "With glaunti_geometry='evolving': the corrector's geometry is updated from the "
+           'flowlines every this many years of a run (1: every year).'),
 }
 
 
@@ -171,6 +179,11 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
         'glaunti_sensitivities.nc',
         'GlaUnTI gradients of glacier-wide SMB with respect to the TI parameters, the '
         'adjustments and the correction fields, written by oggm_glaunti.'),
+    'glaunti_geometry': (
+        'glaunti_geometry.nc',
+        "The glacier GlaUnTI's corrector saw in each hydrological year of a dynamical run with "
+        "geometry='evolving' (outline fraction and surface elevation on the model grid), "
+        'written by oggm_glaunti (glaunti_geometry_history).'),
 }
 
 

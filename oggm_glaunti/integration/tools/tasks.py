@@ -8,7 +8,8 @@ the glacier's calibration if any) and writes a named file in the glacier directo
 - :func:`glaunti_sensitivities` -> ``glaunti_sensitivities.nc``.
 
 Years are hydrological years, labelled by the calendar year they begin in (1 October in
-the northern hemisphere), as in the rest of the package.
+the northern hemisphere, 1 April in the southern), as in the rest of the package
+(:mod:`oggm_glaunti.hydro_calendar`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import xarray as xr
 from oggm import utils
 
 from ...atomic import atomic_path
+from ...hydro_calendar import month_of
 from ..session.params import register_file_keys
 from .._io import write_netcdf_atomic
 
@@ -122,10 +124,10 @@ def _attribution_inputs(run, adj, year: int, baseline_years: list[int]):
     day_index, active = np.asarray(plan.day_index), np.asarray(plan.active)
     n_read = int(day_index[active].max()) + 1
     dates = ref.begin[0].astype("datetime64[D]") + np.arange(len(t))
-    months = np.where(np.arange(len(t)) < n_read, dates.astype("datetime64[M]").astype(int) % 12 + 1, 0)
+    months = np.where(np.arange(len(t)) < n_read, month_of(dates), 0)
     c = run.climate
     first, last = day_range(run, baseline_years)
-    record_months = c.dates.astype("datetime64[M]").astype(int) % 12 + 1
+    record_months = month_of(c.dates)
     valid = (np.arange(len(c.dates)) >= first) & (np.arange(len(c.dates)) < last)
     base = []
     for series in (c.temperature, c.precipitation):
@@ -244,7 +246,7 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
         raise ValueError("the forcing-uncertainty propagation needs a snow state (variants A, C, D); "
                          "variant B's GRU state is not supported")
     y0, y1 = (int(y) for y in years)
-    full = [int(y) for y in run.years if y != run.partial_year]
+    full = [int(y) for y in run.full_years]
     if y1 - y0 + 1 > len(full):
         raise ValueError(f"the horizon {y0}-{y1} ({y1 - y0 + 1} years) is longer than the daily climate "
                          f"{mb.climate_source_file}, which holds {len(full)} full hydrological years "
