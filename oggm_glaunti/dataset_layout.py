@@ -37,7 +37,7 @@ POINT_COLUMNS = ("year", "begin_date", "end_date", "latitude", "longitude", "bal
 #: ``balance_code`` values; "index" readings are left out of the loss and the point scores.
 BALANCE_CODES = ("annual", "winter", "summer", "index")
 
-#: Temperature lapse rate of the downscaling (degC per m, spec section 1).
+#: Temperature lapse rate of the downscaling (degC per m, Maslov et al., egusphere-2026-515).
 LAPSE_RATE = -0.0060
 #: The first simulated year of the published runs (spin-up 1990-1994, scored from 1995).
 FIRST_YEAR = 1990

@@ -1,4 +1,4 @@
-"""Skill scores of modelled against observed SMB, as in the paper (spec §8).
+"""Skill scores of modelled against observed SMB, as in the paper (Maslov et al., egusphere-2026-515).
 
 Plain NumPy, shared by the training layer's evaluation and the demo.
 """

@@ -9,7 +9,7 @@ Conventions
 - **Observation windows** (stakes, glacier-wide seasons) are inclusive at both ends, and
   a date shared by two periods (a period's last day is the next one's first, weighted 1/2
   in each) counts once with its full value: both of its half-weighted steps are inside
-  the window. This is how the published code scores a glacier (GLAUNTI_DATASET.md).
+  the window. This is how the published code scores a glacier (``docs/dataset_format.md``).
   A window ``begin..end`` over the model's weighted daily steps is therefore the sum of
   every step whose date lies in ``[begin, end]``.
 - **Elevation-band profiles**: bands of width ``dz`` on the model grid, edges at
@@ -17,51 +17,13 @@ Conventions
   elevation lies in ``[lower, upper)`` and which have more than half of their area on the
   glacier (outline fraction > 0.5). An observed profile (values at altitudes, e.g. the
   WGMS band centres) is put on the same bands as the mean of its values inside each band.
-- **Seasons**: winter ends and summer begins on the first day of ``winter_end_month``
-  (5, May, in the north); the southern hemisphere shifts every month by 6.
-- **Year labels**: our hydrological year is labelled by the calendar year it begins in,
-  WGMS's by the year it ends in, in both hemispheres: WGMS year = our label + 1
-  (:func:`wgms_year_of`, :func:`hydro_year_of`).
+- **Years and seasons** (which dates a hydrological or WGMS year and its winter and
+  summer hold, in either hemisphere) are the calendar's: :mod:`oggm_glaunti.hydro_calendar`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-
-def wgms_year_of(hydro_year: int) -> int:
-    """WGMS's label of our hydrological year ``hydro_year`` (the calendar year it ends in)."""
-    return int(hydro_year) + 1
-
-
-def hydro_year_of(wgms_year: int) -> int:
-    """Our label of WGMS year ``wgms_year`` (the calendar year it begins in)."""
-    return int(wgms_year) - 1
-
-
-def season_month(month: int, hemisphere: str) -> int:
-    """The hemisphere's equivalent of northern-hemisphere calendar month ``month``
-    (unchanged in the north, shifted by 6 months in the south)."""
-    month = int(month)
-    if not 1 <= month <= 12:
-        raise ValueError(f"month must be 1..12; got {month}")
-    if hemisphere not in ("nh", "sh"):
-        raise ValueError(f"hemisphere must be 'nh' or 'sh'; got {hemisphere!r}")
-    return month if hemisphere == "nh" else (month + 5) % 12 + 1
-
-
-def first_of_month_after(begin: np.datetime64, month: int) -> np.datetime64:
-    """The first 1 ``month`` strictly after ``begin``."""
-    begin = np.datetime64(begin, "D")
-    year = int(begin.astype("datetime64[Y]").astype(int)) + 1970
-    date = np.datetime64(f"{year:04d}-{int(month):02d}-01")
-    return date if date > begin else np.datetime64(f"{year + 1:04d}-{int(month):02d}-01")
-
-
-def step_dates(begin: np.datetime64, day_index: np.ndarray) -> np.ndarray:
-    """The date of each step of a day plan whose year begins on ``begin``: ``(..., n_steps)``
-    datetime64[D] (``begin`` broadcasts against the leading axes of ``day_index``)."""
-    return np.asarray(begin, "datetime64[D]")[..., None] + np.asarray(day_index)
 
 
 def window_weights(dates: np.ndarray, active: np.ndarray, begin, end) -> np.ndarray:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from .core import MAX_DAYS_PER_YEAR, YearForcing, stack_years, year_forcing
+from .hydro_calendar import HydroCalendar
+
+#: Hydrological years of the synthetic sequences: 1 October to 1 October.
+NORTHERN = HydroCalendar(start_month=10, summer_month=5)
 
 LAPSE_RATE = -0.0060  # degC per m, as the published downscaling
 
@@ -55,8 +59,7 @@ def synthetic_years(
     elevation, outline = glacier_geometry(shape)
     years, labels = [], []
     for y in range(first_year, first_year + n_years):
-        begin = np.datetime64(f"{y}-10-01")
-        n_days = int((np.datetime64(f"{y + 1}-10-01") - begin).astype(int)) + 1
+        begin, n_days = NORTHERN.begin(y), NORTHERN.n_days(y)
         temperature, precipitation = synthetic_forcing(shape, n_days, rng)
         split = 212 if seasonal else None  # about 1 May
         years.append(year_forcing(temperature, precipitation, begin, split=split, outline=outline,

@@ -43,9 +43,8 @@ def main():
     import geopandas as gpd
     from oggm import cfg, tasks, utils, workflow
 
-    from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
-                                          oetztal_gdirs, process_daily_from_monthly)
-    from oggm_glaunti.integration.session.sample_glaciers import wgms_mean_balance
+    from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_model_grid, oetztal_gdirs,
+                                          process_daily_from_monthly)
 
     clock = time.perf_counter()
 
@@ -68,15 +67,7 @@ def main():
     workflow.execute_entity_task(glaunti_model_grid, gdirs)
     done("daily climate and GlaUnTI grids")
 
-    links, _ = utils.get_wgms_files()
-    with_wgms = [g for g in gdirs if g.rgi_id in set(links["RGI50_ID"]) and _wgms_years(g) >= MIN_WGMS_YEARS]
-    others = [g for g in gdirs if g not in with_wgms]
-    workflow.execute_entity_task(glaunti_calibrate, with_wgms, variant=args.variant, ref_years=REF_YEARS)
-    if others:
-        all_ids = gpd.read_file(utils.get_demo_file("rgi_oetztal.shp")).RGIId
-        regional = wgms_mean_balance(sorted({i.split("_")[0] for i in all_ids}), REF_YEARS)
-        workflow.execute_entity_task(glaunti_calibrate, others, variant=args.variant, use_wgms=False,
-                                     geodetic=(REF_YEARS[0], REF_YEARS[1] + 1, regional))
+    with_wgms, others = calibrate(gdirs, args.variant)
     done(f"GlaUnTI {args.variant} calibration ({len(with_wgms)} on WGMS, {len(others)} on the regional mean)")
 
     workflow.execute_entity_task(tasks.apparent_mb_from_any_mb, gdirs, mb_model_class=GlaUnTIMassBalance,
@@ -87,6 +78,28 @@ def main():
     done(f"inversion with GlaUnTI's apparent MB: {volume * 1e-9:.2f} km3")
 
     run_dynamics(gdirs, done)
+
+
+def calibrate(gdirs, variant: str) -> tuple[list, list]:
+    """GlaUnTI calibration (step 3): on the glacier's WGMS series where it has at least
+    MIN_WGMS_YEARS in REF_YEARS, otherwise on the regional WGMS mean as a geodetic-style
+    mean. Returns (the glaciers calibrated on WGMS, the others)."""
+    import geopandas as gpd
+    from oggm import utils, workflow
+
+    from oggm_glaunti.integration import glaunti_calibrate
+    from oggm_glaunti.integration.session.sample_glaciers import wgms_mean_balance
+
+    links, _ = utils.get_wgms_files()
+    with_wgms = [g for g in gdirs if g.rgi_id in set(links["RGI50_ID"]) and _wgms_years(g) >= MIN_WGMS_YEARS]
+    others = [g for g in gdirs if g not in with_wgms]
+    workflow.execute_entity_task(glaunti_calibrate, with_wgms, variant=variant, ref_years=REF_YEARS)
+    if others:
+        all_ids = gpd.read_file(utils.get_demo_file("rgi_oetztal.shp")).RGIId
+        regional = wgms_mean_balance(sorted({i.split("_")[0] for i in all_ids}), REF_YEARS)
+        workflow.execute_entity_task(glaunti_calibrate, others, variant=variant, use_wgms=False,
+                                     geodetic=(REF_YEARS[0], REF_YEARS[1] + 1, regional))
+    return with_wgms, others
 
 
 def run_dynamics(gdirs, done) -> None:

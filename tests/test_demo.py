@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 OUTPUTS = ("report.md", "results.json", "specific_mb.csv", "glaunti_gridded_smb.nc",
-           "smb_map.png", "correction_maps.png", "annual_mb.png", "mb_profile.png", "volume_area.png")
+           "smb_map.png", "correction_maps.png", "annual_mb.png", "mb_profile.png", "volume_area.png",
+           "evolving_geometry.png", "glaunti_geometry_GlaUnTI_evolving_CCSM4_rcp26.nc")
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def test_demo_writes_every_output(demo_output):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     projections = sorted(p.name for p in out.glob("model_diagnostics_*.nc"))
     assert projections == ["model_diagnostics_GlaUnTI_CCSM4_rcp26.nc",
+                           "model_diagnostics_GlaUnTI_evolving_CCSM4_rcp26.nc",
                            "model_diagnostics_MonthlyTIModel_CCSM4_rcp26.nc"]
     assert "| GlaUnTI, annual |" in stdout  # the report is printed
 
@@ -49,6 +51,10 @@ def test_demo_comparison_has_numbers(demo_output):
         assert abs(annual["bias"]) < 100 and annual["r"] > 0.5, annual
         projection = results["projection"][model]
         assert 0 < projection["volume_end_km3"] < projection["volume_start_km3"]
+    static, evolving = results["projection"]["GlaUnTI"], results["projection"]["GlaUnTI evolving"]
+    assert evolving["volume_start_km3"] == static["volume_start_km3"]  # the same glacier in 2004
+    assert 0 <= evolving["volume_end_km3"] < evolving["volume_start_km3"]
+    assert evolving["volume_end_km3"] != static["volume_end_km3"]  # the corrector saw another glacier
     report = (out / "report.md").read_text()
     table = [line for line in report.splitlines() if line.startswith("| GlaUnTI, annual")]
     assert len(table) == 1 and all(cell.strip() not in ("", "–") for cell in table[0].split("|")[1:-1])

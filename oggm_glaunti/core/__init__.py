@@ -15,7 +15,7 @@ from .models import VARIANTS, ClimateSeries, GlaUnTIModel, GRUModel, Model, TIMo
 from .parameters import (
     PRIOR_CONSTRAINED, STORED_NAMES, TRAINABLE_NAMES, TIParameters, TIValues, prior_parameters,
 )
-from .plan import MAX_DAYS_PER_YEAR, DayPlan, PlanResult, make_day_plan, scan_plan
+from .plan import MAX_DAYS_PER_YEAR, DayPlan, PlanResult, make_day_plan, padded_days, scan_plan
 from .sequence import SequenceResult, run_cell_years, run_year, run_years
 from .ti import forcing_terms, run_ti, run_ti_sensitivities, snow_step
 
@@ -24,7 +24,7 @@ __all__ = [
     "GRUBaseline", "FACIES_CLASSES", "month_ids", "monthly_climate", "static_channels",
     "VARIANTS", "ClimateSeries", "GlaUnTIModel", "GRUModel", "Model", "TIModel", "YearResult",
     "PRIOR_CONSTRAINED", "STORED_NAMES", "TRAINABLE_NAMES", "TIParameters", "TIValues",
-    "prior_parameters", "MAX_DAYS_PER_YEAR", "DayPlan", "PlanResult", "make_day_plan",
+    "prior_parameters", "MAX_DAYS_PER_YEAR", "padded_days", "DayPlan", "PlanResult", "make_day_plan",
     "scan_plan", "SequenceResult", "run_cell_years", "run_year", "run_years", "forcing_terms", "run_ti",
     "run_ti_sensitivities", "snow_step",
 ]

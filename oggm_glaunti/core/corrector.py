@@ -1,6 +1,6 @@
 """The GlaUnTI corrector: a shallow CNN mapping glacier inputs to five TI corrections.
 
-Architecture of spec section 3 (94,549 parameters). Convolutions are cross-correlations
+Architecture of Maslov et al., egusphere-2026-515 (94,549 parameters). Convolutions are cross-correlations
 with "SAME" zero padding and no bias (except the output convolution); ``Norm`` is a
 per-channel RMS normalisation over all positions. Arrays are channel-first, unbatched:
 2D maps (C, H, W), 1D series (C, T).
@@ -123,7 +123,7 @@ class Corrector(eqx.Module):
 
     @staticmethod
     def from_arrays(arrays: list[Array]) -> "Corrector":
-        """Build from the 47 corrector arrays in the published order (spec section 5)."""
+        """Build from the 47 corrector arrays in the published order (``docs/weights.md``)."""
         if len(arrays) != 47:
             raise ValueError(f"a corrector has 47 arrays; got {len(arrays)}")
         it = iter(jnp.asarray(a, jnp.float32) for a in arrays)

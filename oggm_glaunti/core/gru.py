@@ -1,4 +1,4 @@
-"""The per-cell GRU baseline (variant B, spec section 4)."""
+"""The per-cell GRU baseline (variant B, Maslov et al., egusphere-2026-515)."""
 
 from __future__ import annotations
 

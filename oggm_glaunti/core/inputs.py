@@ -1,4 +1,4 @@
-"""Inputs of the corrector (spec section 3) and the small-grid padding policy.
+"""Inputs of the corrector (Maslov et al., egusphere-2026-515) and the small-grid padding policy.
 
 2D input, 15 channels: the uncorrected year SMB and its two sensitivities (no gradient),
 outline, normalised elevation and elevation uncertainty, eight facies classes and the
@@ -22,9 +22,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from ..hydro_calendar import months_since_epoch
 from .corrector import MIN_GRID_SIZE
 
-#: Published normalisation factors (spec section 5).
+#: Published normalisation factors (``docs/weights.md``).
 ELEVATION_SCALE = 4341.383118842848
 ELEVATION_STD_SCALE = 5699.1201273232155
 MONTHLY_TEMPERATURE_SCALE = 45.744850158691406
@@ -79,8 +80,7 @@ def monthly_climate(temperature: Array, precipitation: Array, outline: Array, me
 
 def month_ids(begin: np.datetime64 | str, n_days: int) -> tuple[np.ndarray, int]:
     """Month index (0-based, from the begin date's month) of each of ``n_days`` dates."""
-    days = np.datetime64(begin, "D") + np.arange(n_days)
-    months = days.astype("datetime64[M]").astype(np.int64)
+    months = months_since_epoch(np.datetime64(begin, "D") + np.arange(n_days))
     ids = (months - months[0]).astype(np.int32)
     return ids, int(ids[-1]) + 1
 

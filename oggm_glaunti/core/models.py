@@ -109,7 +109,7 @@ class TIModel(eqx.Module):
         return "A"
 
     def initial_state(self, cells: tuple[int, ...]) -> Array:
-        """SWE equal to the snow-depletion centre S_c in every cell (spec section 1)."""
+        """SWE equal to the snow-depletion centre S_c in every cell (Maslov et al., egusphere-2026-515)."""
         return jnp.full(cells, self.ti.constrained().snow_depletion_centre, jnp.float32)
 
     def run_year(self, year: YearForcing, state: Array, carried=True, daily: bool = False,

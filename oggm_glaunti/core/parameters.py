@@ -33,7 +33,7 @@ TRAINABLE_NAMES: tuple[str, ...] = tuple(
     name for name in STORED_NAMES if "softplus_sharpness" not in name
 )
 
-#: Prior (initial) constrained values of spec section 2.
+#: Prior (initial) constrained values (Maslov et al., egusphere-2026-515).
 PRIOR_CONSTRAINED: dict[str, float] = {
     "prec_scale": 1.4,
     "ddf_snow": 0.0049,
@@ -76,7 +76,7 @@ class TIValues(NamedTuple):
     melt_temperature_shift: Array
 
     def corrected(self, corrections: Array) -> "TIValues":
-        """Apply the corrector's five fields d1..d5, shape (5, H, W) (spec section 3)."""
+        """Apply the corrector's five fields d1..d5, shape (5, H, W) (Maslov et al., egusphere-2026-515)."""
         d1, d2, d3, d4, d5 = corrections
         return self._replace(
             prec_scale=self.prec_scale * jnp.exp(d1),
@@ -110,7 +110,7 @@ class TIParameters(eqx.Module):
     t_softplus_sharpness_log: Array
 
     def constrained(self) -> TIValues:
-        """Physical parameter values (spec section 2), melt-temperature shift zero."""
+        """Physical parameter values (Maslov et al., egusphere-2026-515), melt-temperature shift zero."""
         return TIValues(
             prec_scale=jnp.exp(self.prec_scale_log),
             ddf_snow=jnp.exp(self.ddf_snow_log),
@@ -161,7 +161,7 @@ class TIParameters(eqx.Module):
 
 
 def prior_parameters() -> TIParameters:
-    """The TI prior of spec section 2 (the regulariser's reference, training's start)."""
+    """The TI prior of Maslov et al., egusphere-2026-515 (the regulariser's reference, training's start)."""
     return TIParameters.from_constrained()
 
 
@@ -177,7 +177,7 @@ def ti_prior_deviations(ti: TIParameters, prior: Optional[TIParameters] = None) 
 
 
 def ti_prior(ti: TIParameters, prior: Optional[TIParameters] = None) -> Array:
-    """The TI prior (spec section 7, without its weight): the sum of the squared
+    """The TI prior (Maslov et al., egusphere-2026-515, without its weight): the sum of the squared
     :func:`ti_prior_deviations`. With them, the one definition used by training,
     fine-tuning and the OGGM calibrations."""
     return sum(d ** 2 for d in ti_prior_deviations(ti, prior))

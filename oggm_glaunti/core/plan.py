@@ -3,7 +3,7 @@
 A year's forcing covers ``n_days`` dates from its begin to its end date, both inclusive
 (consecutive years share their boundary date). The year is one period (annual) or two
 (winter = days ``0..split``, summer = days ``split..n_days-1``), the split day belonging
-to both. Every period weights its first and last day by 0.5 (spec section 1).
+to both. Every period weights its first and last day by 0.5 (Maslov et al., egusphere-2026-515).
 
 The plan unrolls this into a fixed-length sequence of *steps*: each step names the day of
 forcing it reads, its weight, its period (0 or 1) and whether it starts a period. Steps
@@ -21,8 +21,25 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-#: Longest year supported: a leap year plus its shared end date, seasonal (one step more).
+#: Days an ordinary year is padded to: a leap year plus its shared end date (a seasonal
+#: year takes one step more), so that every ordinary year shares one compiled model.
+#: Longer years (WGMS years on floating survey dates, e.g. 370 days) are padded to
+#: :func:`padded_days`.
 MAX_DAYS_PER_YEAR = 367
+#: Years longer than :data:`MAX_DAYS_PER_YEAR` are padded to a multiple of this (few
+#: extra compiled shapes).
+LONG_YEAR_MULTIPLE = 8
+
+
+def padded_days(n_days: int) -> int:
+    """Days a year of ``n_days`` forcing days (begin and end included) is padded to:
+    :data:`MAX_DAYS_PER_YEAR` for an ordinary year, else ``n_days`` rounded up to a
+    multiple of :data:`LONG_YEAR_MULTIPLE`. A year of any length runs (padding steps are
+    inactive: they change no result)."""
+    n_days = int(n_days)
+    if n_days <= MAX_DAYS_PER_YEAR:
+        return MAX_DAYS_PER_YEAR
+    return -(-n_days // LONG_YEAR_MULTIPLE) * LONG_YEAR_MULTIPLE
 
 
 class DayPlan(NamedTuple):

@@ -1,4 +1,4 @@
-"""The smooth daily temperature-index model (spec section 2).
+"""The smooth daily temperature-index model (Maslov et al., egusphere-2026-515).
 
 Everything that does not depend on the snow state (solid precipitation, smooth positive
 temperature) is computed for all days at once, vectorised; only the snow-cover and SWE
@@ -21,7 +21,7 @@ from .plan import DayPlan, PlanResult, scan_plan
 #: fraction and its gradients finite when the SWE underflows to exactly zero.
 _SWE_FLOOR = 1e-30
 
-#: Perturbations of the corrector's sensitivity channels (spec section 3).
+#: Perturbations of the corrector's sensitivity channels (Maslov et al., egusphere-2026-515).
 SENSITIVITY_WARMING = 0.5
 SENSITIVITY_WETTING = 1.05
 

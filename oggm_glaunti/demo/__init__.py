@@ -2,7 +2,8 @@
 
 :func:`run_demo` runs :func:`~.workflow.run_demo_workflow`, then writes the results folder:
 ``report.md``, ``results.json``, ``specific_mb.csv``, the PNG figures of :mod:`.figures` and
-the netCDF outputs (gridded SMB, projections).
+the netCDF outputs (gridded SMB, projections, the geometry the corrector saw in the evolving
+projection).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 #: Names of the progress steps (see :func:`~.workflow.run_demo_workflow`), for the bar's length.
-N_STEPS = 8
+N_STEPS = 9
 
 
 def run_demo(output: str | Path, variant: str = "D", working_dir: str | Path | None = None,
@@ -60,7 +61,7 @@ def run_demo(output: str | Path, variant: str = "D", working_dir: str | Path | N
         run = run_demo_workflow(Path(working_dir or temporary), variant=variant, step=step)
         step("figures and report")
         run.specific_mb.to_csv(out / "specific_mb.csv", float_format="%.1f")
-        for path in [run.gridded_file, *run.projection_files.values()]:
+        for path in [run.gridded_file, *run.projection_files.values(), run.geometry_file]:
             shutil.copy2(path, out / path.name)
         figures = draw_all(run, out)
         if run.skill.get("figure"):

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .workflow import DemoRun, GLAUNTI, MONTHLY_TI  # noqa: E402
+from .workflow import GEOMETRY_YEARS, GLAUNTI, GLAUNTI_EVOLVING, MONTHLY_TI, DemoRun  # noqa: E402
 
-COLOURS = {GLAUNTI: "tab:blue", MONTHLY_TI: "tab:orange", "observed": "black"}
+COLOURS = {GLAUNTI: "tab:blue", GLAUNTI_EVOLVING: "tab:cyan", MONTHLY_TI: "tab:orange", "observed": "black"}
 
 
 def _save(fig, path: Path) -> Path:
@@ -89,7 +89,19 @@ def volume_area(run: DemoRun, out: Path) -> Path:
     return _save(fig, out / "volume_area.png")
 
 
-FIGURES = (smb_map, correction_maps, annual_mb, mb_profile, volume_area)
+def evolving_geometry(run: DemoRun, out: Path) -> Path:
+    """GlaUnTI's projection with the corrector on the present-day (static) and on the
+    evolving glacier: the glacier it saw in three years, the SMB profiles, volume and area."""
+    from ..integration.output.geometry_figure import plot_geometry_comparison
+
+    diagnostics = {"static": run.projection_files[GLAUNTI], "evolving": run.projection_files[GLAUNTI_EVOLVING]}
+    fig = plot_geometry_comparison(run.geometry_file, diagnostics, run.geometry_profiles, GEOMETRY_YEARS,
+                                   title=f"{run.gdir.name}, GlaUnTI {run.variant}, CCSM4 RCP2.6: the corrector on "
+                                         "the present-day (static) or the evolving glacier")
+    return _save(fig, out / "evolving_geometry.png")
+
+
+FIGURES = (smb_map, correction_maps, annual_mb, mb_profile, volume_area, evolving_geometry)
 
 
 def draw_all(run: DemoRun, out: Path) -> list[Path]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import xarray as xr
 
 from ..metrics import format_table, json_safe, skill
-from .workflow import GLAUNTI, HISTORICAL_YEARS, MONTHLY_TI, PROJECTION_YEARS, DemoRun
+from .workflow import GLAUNTI, GLAUNTI_EVOLVING, HISTORICAL_YEARS, MONTHLY_TI, PROJECTION_YEARS, DemoRun
 
 SEASON_COLUMNS = {"annual": ("observed", ""), "winter": ("observed_winter", "_winter"),
                   "summer": ("observed_summer", "_summer")}
@@ -99,6 +99,7 @@ def write_report(run: DemoRun, out: Path, figures: list[Path], minutes: float) -
     calib = ", ".join(f"{k} = {v:.3g}" for k, v in run.calibration.items()
                       if k in ("temp_bias", "prcp_fac", "melt_f") and isinstance(v, (int, float)))
     figure_lines = "\n\n".join(f"![{p.stem}]({p.name})" for p in figures)
+    geometry_name = run.geometry_file.name if run.geometry_file is not None else "glaunti_geometry.nc"
     text = f"""# GlaUnTI {run.variant} and OGGM's MonthlyTIModel on {run.gdir.name} ({run.gdir.rgi_id})
 
 Daily GlaUnTI {run.variant} (calibrated: {calib}) and OGGM's monthly temperature-index
@@ -124,6 +125,11 @@ calibrated on the same WGMS series. Each model is scored on WGMS's hydrological 
 |---|---|---|---|---|---|
 {proj_lines}
 
+"{GLAUNTI_EVOLVING}" is the same GlaUnTI projection with the corrector on the glacier of
+each year (`geometry='evolving'`: the flowlines' outline and surface laid onto its grid)
+instead of the present-day one; `evolving_geometry.png` shows the glacier it saw and what
+that changes, `{geometry_name}` holds it year by year.
+
 ## Figures
 
 {figure_lines}
@@ -134,7 +140,8 @@ calibrated temperature bias, which matches the glacier-wide mean, cannot fix it 
 documentation's Limitations page).
 
 Files: `glaunti_gridded_smb.nc` (SMB and corrections on the GlaUnTI grid),
-`model_diagnostics_*.nc` (the projections), `specific_mb.csv` (the yearly comparison),
+`model_diagnostics_*.nc` (the projections), `{geometry_name}` (the glacier the corrector
+saw in the evolving projection), `specific_mb.csv` (the yearly comparison),
 `results.json` (every number above). Run time: {minutes:.1f} minutes.
 """
     path = out / "report.md"

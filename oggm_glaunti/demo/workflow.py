@@ -16,8 +16,6 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..observation_operators import hydro_year_of
-
 log = logging.getLogger(__name__)
 
 #: The historical comparison: the WGMS years inside the HISTALP demo climate.
@@ -31,6 +29,10 @@ GCM_SUFFIX = "_CCSM4_rcp26"
 
 #: The two models compared, by label.
 GLAUNTI, MONTHLY_TI = "GlaUnTI", "MonthlyTIModel"
+#: GlaUnTI's projection with the corrector on the evolving glacier (``geometry='evolving'``).
+GLAUNTI_EVOLVING = "GlaUnTI evolving"
+#: The years of the evolving-geometry figure (maps: hydrological years; profiles: calendar years).
+GEOMETRY_YEARS = (2030, 2050, 2099)
 
 @dataclass
 class DemoRun:
@@ -44,6 +46,8 @@ class DemoRun:
     skill: dict = field(default_factory=dict)  # glaunti_skill's result (split-sample)
     projection_files: dict = field(default_factory=dict)  # label -> model_diagnostics path
     gridded_file: Path | None = None
+    geometry_file: Path | None = None  # glaunti_geometry.nc of the evolving projection
+    geometry_profiles: dict = field(default_factory=dict)  # 'static'/'evolving' -> {year: (heights, mm w.e.)}
 
 
 def _observed(gdir, years: tuple[int, int]) -> pd.DataFrame:
@@ -57,22 +61,23 @@ def compare_with_wgms(gdir, models: dict, years: tuple[int, int] = HISTORICAL_YE
     """Specific MB of each model on the initial flowlines against the WGMS series.
 
     Each model is scored on WGMS's own years: annual values are sums over the hydrological
-    year (October-September), not OGGM's calendar years, which would shift three months of
-    winter accumulation into the wrong year. Winter and summer only where WGMS has them.
+    year (October-September in the north), not OGGM's calendar years, which would shift
+    three months of winter accumulation into the wrong year. Winter and summer only where
+    WGMS has them.
     """
-    from ..integration.run.wgms_year import SUMMER_MONTHS, WGMS_YEAR_MONTHS, WINTER_MONTHS, months_specific_mb
+    from ..integration.run.wgms_year import months_specific_mb, wgms_months
 
     fls = gdir.read_pickle("model_flowlines")
     table = _observed(gdir, years)
-    seasons = (("", WGMS_YEAR_MONTHS, "observed"), ("_winter", WINTER_MONTHS, "observed_winter"),
-               ("_summer", SUMMER_MONTHS, "observed_summer"))
+    seasons = (("", "annual", "observed"), ("_winter", "winter", "observed_winter"),
+               ("_summer", "summer", "observed_summer"))
     for label, mb_model in models.items():
-        for suffix, months, observed_column in seasons:
+        for suffix, season, observed_column in seasons:
             observed = table.get(observed_column)
             if observed is None or not observed.notna().any():
                 continue
             table[f"{label}{suffix}"] = [
-                months_specific_mb(mb_model, fls, int(y), months) if np.isfinite(o) else np.nan
+                months_specific_mb(mb_model, fls, wgms_months(mb_model, int(y), season)) if np.isfinite(o) else np.nan
                 for y, o in observed.items()
             ]
     return table
@@ -109,12 +114,13 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     from ..integration.session.offline import prepare_salem_cache
 
     prepare_salem_cache()  # before salem's first import (through OGGM), which would download
-    from oggm import tasks, utils
+    from oggm import cfg, tasks, utils
     from oggm.core.massbalance import MonthlyTIModel
 
     from ..integration import (GlaUnTIMassBalance, glaunti_calibrate, glaunti_model_grid,
                                hintereisferner_gdir, process_daily_from_gcm, process_daily_from_monthly)
     from ..integration.calibration.skill import glaunti_skill
+    from ..integration.grid.glacier_data import glacier_calendar
     from ..integration.output.gridded_output import glaunti_gridded_smb
 
     step("Hintereisferner from OGGM's demo files: flowlines, MonthlyTIModel calibration, inversion")
@@ -136,6 +142,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     profiles = mb_profiles(gdir, models)
 
     step("GlaUnTI SMB and corrections on its grid")
+    hydro_year_of = glacier_calendar(gdir.hemisphere).hydro_year_of
     glaunti_gridded_smb(gdir, ys=hydro_year_of(HISTORICAL_YEARS[0]), ye=hydro_year_of(HISTORICAL_YEARS[1]),
                         variant=variant)
 
@@ -143,6 +150,7 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
     tasks.process_cmip_data(gdir, filesuffix=GCM_SUFFIX, fpath_temp=utils.get_demo_file(GCM_FILES[0]),
                             fpath_precip=utils.get_demo_file(GCM_FILES[1]))
     process_daily_from_gcm(gdir, input_filesuffix=GCM_SUFFIX)
+    cfg.PARAMS["glaunti_variant"] = variant  # OGGM's run tasks make the model from the class alone
     projection_files = {}
     for label, mb_class in ((GLAUNTI, GlaUnTIMassBalance), (MONTHLY_TI, MonthlyTIModel)):
         suffix = f"_{label}{GCM_SUFFIX}"
@@ -150,6 +158,39 @@ def run_demo_workflow(work_dir: Path, variant: str = "D", step: Callable[[str], 
                                     climate_filename="gcm_data", climate_input_filesuffix=GCM_SUFFIX,
                                     mb_model_class=mb_class, output_filesuffix=suffix)
         projection_files[label] = Path(gdir.get_filepath("model_diagnostics", filesuffix=suffix))
+
+    step("GlaUnTI's projection with the corrector on the evolving glacier")
+    geometry_file, geometry_profiles = evolving_projection(gdir, variant)
+    projection_files[GLAUNTI_EVOLVING] = Path(gdir.get_filepath("model_diagnostics",
+                                                                filesuffix=f"_GlaUnTI_evolving{GCM_SUFFIX}"))
     return DemoRun(gdir=gdir, variant=variant, calibration=calibration, specific_mb=specific_mb,
                    profiles=profiles, skill=skill, projection_files=projection_files,
-                   gridded_file=Path(gdir.get_filepath("glaunti_gridded_smb")))
+                   gridded_file=Path(gdir.get_filepath("glaunti_gridded_smb")),
+                   geometry_file=geometry_file, geometry_profiles=geometry_profiles)
+
+
+def evolving_projection(gdir, variant: str) -> tuple[Path, dict]:
+    """The projection again, with ``cfg.PARAMS['glaunti_geometry'] = 'evolving'`` (the
+    corrector sees the flowline glacier of each year), the geometry it saw
+    (``glaunti_geometry_history``), and both GlaUnTI projections' SMB profiles in
+    :data:`GEOMETRY_YEARS`, replayed from their stored geometry."""
+    from oggm import cfg, tasks
+
+    from ..integration import GlaUnTIMassBalance, glaunti_geometry_history
+    from ..integration.output.geometry_history import replayed_profiles
+
+    suffix = f"_GlaUnTI_evolving{GCM_SUFFIX}"
+    cfg.PARAMS["glaunti_geometry"] = "evolving"
+    try:
+        tasks.run_from_climate_data(gdir, ys=PROJECTION_YEARS[0], ye=PROJECTION_YEARS[1],
+                                    climate_filename="gcm_data", climate_input_filesuffix=GCM_SUFFIX,
+                                    mb_model_class=GlaUnTIMassBalance, output_filesuffix=suffix)
+    finally:
+        cfg.PARAMS["glaunti_geometry"] = "static"
+    path = Path(glaunti_geometry_history(gdir, input_filesuffix=suffix))
+    profiles = {}
+    for mode, run_suffix in (("static", f"_{GLAUNTI}{GCM_SUFFIX}"), ("evolving", suffix)):
+        model = GlaUnTIMassBalance(gdir, filename="gcm_data", input_filesuffix=GCM_SUFFIX, variant=variant,
+                                   geometry=mode)
+        profiles[mode] = replayed_profiles(gdir, model, run_suffix, GEOMETRY_YEARS)
+    return path, profiles

@@ -34,6 +34,7 @@ _LAZY = {
     'glaunti_skill': 'calibration.skill',
     'glaunti_export_glacier': 'output.dataset_export',
     'export_glaunti_dataset': 'output.dataset_export',
+    'glaunti_geometry_history': 'output.geometry_history',
     'glaunti_offset_for_target': 'tools.tasks',
     'glaunti_attribution': 'tools.tasks',
     'glaunti_forcing_uncertainty': 'tools.tasks',

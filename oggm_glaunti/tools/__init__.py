@@ -1,4 +1,4 @@
-"""Differentiable tools on the core model (spec section 9): pure JAX, no OGGM, no files.
+"""Differentiable tools on the core model (Maslov et al., egusphere-2026-515, appendix A): pure JAX, no OGGM, no files.
 
 - :mod:`.inverse`: the temperature offset (optionally with a precipitation factor) that
   brings a glacier's mean SMB over a target period to a target;

@@ -1,5 +1,5 @@
 """Attribution of a year's glacier-wide SMB to its daily temperature and precipitation by
-integrated gradients (spec section 9).
+integrated gradients (Maslov et al., egusphere-2026-515, appendix A).
 
 For a function ``f(T, P)`` of the year's daily forcing (n_days, H, W) and a baseline
 ``(T0, P0)`` - the per-cell calendar-month climatology (:func:`month_climatology`) - the

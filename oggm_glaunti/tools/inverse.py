@@ -1,7 +1,7 @@
 """Inverse offset: the temperature offset dT (optionally with a precipitation factor) that
 makes a glacier's mean SMB over a target period equal a target (0: balance).
 
-The published example (spec section 9) minimises ``1e-4 dT^2 + (mean - target)^2`` with
+The published example (Maslov et al., egusphere-2026-515, appendix A) minimises ``1e-4 dT^2 + (mean - target)^2`` with
 Adam (learning rate 5e-2, 200 iterations); it is ``method='adam'`` here. The default,
 ``method='newton'``, solves ``mean(dT) = target`` with Newton steps on the forward-mode
 derivative: the mean SMB decreases monotonically with warming, so a few steps reach the

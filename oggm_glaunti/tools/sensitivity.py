@@ -1,7 +1,7 @@
 """Sensitivities: gradients of glacier-wide SMB with respect to every TI parameter, the
 forcing adjustments and each correction field (variants C and D).
 
-TI parameters are the stored (unconstrained) values of spec section 2: for a ``*_log``
+TI parameters are the stored (unconstrained) values of Maslov et al., egusphere-2026-515: for a ``*_log``
 parameter the gradient is the response to a relative change (d SMB / d ln x). A
 correction field's gradient is a map: the response of the glacier-wide SMB to a change
 of that field in one cell (d1..d3 are log factors, d4 and d5 in degC).

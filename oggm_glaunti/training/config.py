@@ -9,7 +9,7 @@ from typing import Optional
 from ..core.models import VARIANTS
 from .losses import LossWeights
 
-#: Published epochs per variant (spec section 7); B was trained twice as long.
+#: Published epochs per variant (Maslov et al., egusphere-2026-515); B was trained twice as long.
 DEFAULT_EPOCHS = {"A": 50, "B": 100, "C": 50, "D": 50}
 
 #: Fields that may differ when a run is resumed (they do not change what was computed so far).

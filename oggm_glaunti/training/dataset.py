@@ -7,7 +7,7 @@ the root, then per glacier ``temperature.nc``, ``precipitation.nc``, ``orography
 ``dem.nc``, ``outlines.nc``, optional ``facies.nc``, ``total_smb.csv`` and optional
 ``point_smb.csv``. Temperature is stored at the climate's orography height; each
 hydrological year's forcing downscales it with that year's DEM layer and the lapse rate of
-spec section 1 (:meth:`GlacierData.year_forcing`).
+Maslov et al., egusphere-2026-515 (:meth:`GlacierData.year_forcing`).
 
 Every problem raises :class:`DatasetError` (a ``ValueError``) naming the glacier, the file
 and, where it applies, the year or date. No JAX here.
@@ -27,20 +27,20 @@ from ..dataset_layout import (
     POINT_SMB_FILE, PRECIPITATION_FILE, TEMPERATURE_FILE, TOTAL_SMB_FILE,
 )
 from .dataset_grids import (
-    DatasetError, Grid, check_same_grid, lonlat_to_rowcol, read_facies, read_geometry,
+    DatasetError, DatasetWarning, Grid, check_same_grid, lonlat_to_rowcol, read_facies, read_geometry,
     read_orography, read_precipitation, read_temperature,
 )
 from .dataset_tables import read_point_smb, read_total_smb
 from .records import GlacierData, SeasonWindow, StakeObs
 
 __all__ = [
-    "DatasetError", "FoldSplit", "check_folds", "INDEX_COLUMNS", "LAPSE_RATE",
+    "DatasetError", "DatasetWarning", "FoldSplit", "check_folds", "INDEX_COLUMNS", "LAPSE_RATE",
     "read_dataset", "read_glacier", "read_index", "split_by_fold",
 ]
 
 
 class FoldSplit(NamedTuple):
-    """Glacier names of the training, validation and test subsets (spec section 7)."""
+    """Glacier names of the training, validation and test subsets (Maslov et al., egusphere-2026-515)."""
 
     train: list[str]
     validation: list[str]
@@ -110,7 +110,7 @@ def _stakes(name: str, path: str, grid: Grid, windows: dict[int, SeasonWindow], 
             raise DatasetError(name, path, problem + " (check the coordinates, or read with "
                                "outside_stakes='warn' to drop them)", year=int(table["year"].iloc[i]))
         warnings.warn(str(DatasetError(name, path, problem + "; they are dropped",
-                                       year=int(table["year"].iloc[i]))), stacklevel=3)
+                                       year=int(table["year"].iloc[i]))), DatasetWarning, stacklevel=3)
     no_window = ~table["year"].isin(list(windows)) & ~off
     if no_window.any():
         year = int(table["year"][no_window].iloc[0])

@@ -25,9 +25,16 @@ from ..dataset_layout import (
     ELEVATION_STD_VAR, ELEVATION_VAR, FACIES_VAR, OROGRAPHY_VAR, OUTLINE_VAR, PRECIPITATION_VAR,
     TEMPERATURE_VAR,
 )
+from ..plausible import reference_height_problem
 
-#: Facies channel names in the corrector's order (spec section 3), then the confidence.
+#: Facies channel names in the corrector's order (Maslov et al., egusphere-2026-515), then the confidence.
 FACIES_BANDS: tuple[str, ...] = FACIES_CLASSES + ("confidence",)
+
+
+class DatasetWarning(UserWarning):
+    """Records of a dataset that are left out (the rest is used): stakes outside the glacier
+    grid read with ``outside_stakes="warn"``, seasonal observations in a year without a
+    midseason date. Filter it with ``warnings.filterwarnings("ignore", category=DatasetWarning)``."""
 
 
 class DatasetError(ValueError):
@@ -215,6 +222,9 @@ def read_orography(glacier: str, path: str) -> tuple[np.ndarray, Grid]:
     if not np.isfinite(values).all():
         raise DatasetError(glacier, path, f"{OROGRAPHY_VAR!r} (the climate's orography) has NaN or "
                            "infinite values")
+    problem = reference_height_problem(values)
+    if problem:
+        raise DatasetError(glacier, path, f"{OROGRAPHY_VAR!r} (the climate's orography): {problem}")
     return values, grid
 
 

@@ -13,7 +13,6 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..core.plan import MAX_DAYS_PER_YEAR
 from ..dataset_layout import BALANCE_CODES, POINT_COLUMNS, TOTAL_COLUMNS
 from .dataset_grids import DatasetError
 from .records import SEASONS, GlacierWideObs, SeasonWindow
@@ -106,10 +105,6 @@ def read_total_smb(glacier: str, path: str, first: np.datetime64, last: np.datet
         if m is not None and not (b < m < e):
             raise DatasetError(glacier, path, f"midseason_date {m} must lie strictly between "
                                f"begin_date {b} and end_date {e}", year=year)
-        n_days = int((e - b).astype(int)) + 1
-        if n_days > MAX_DAYS_PER_YEAR:
-            raise DatasetError(glacier, path, f"the year spans {n_days} days ({b}..{e}); the model "
-                               f"supports at most {MAX_DAYS_PER_YEAR} (begin and end included)", year=year)
         if b < first or e > last:
             raise DatasetError(glacier, path, f"the year's dates {b}..{e} lie outside the forcing "
                                f"({first}..{last})", year=year)

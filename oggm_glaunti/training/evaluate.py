@@ -1,5 +1,5 @@
 """Skill of a model against a dataset's observations, as the published code scores it
-(spec section 8 and GLAUNTI_DATASET.md, "How the published code scores a glacier").
+(Maslov et al., egusphere-2026-515; ``docs/dataset_format.md``, "Scoring: the published convention").
 
 Each glacier runs its years in sequence (spin-up included, state carried) with daily
 output. The periods' weighted daily SMB are joined into one series per date, **summing the

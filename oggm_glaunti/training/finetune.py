@@ -1,4 +1,4 @@
-"""Per-glacier fine-tuning of variant A (transfer learning, spec section 7).
+"""Per-glacier fine-tuning of variant A (transfer learning, Maslov et al., egusphere-2026-515).
 
 Start from a variant A model (default: the published one), train all 7 TI parameters on
 one glacier's training years with Adam (lr 1e-2, 250 full-sequence steps, gradient norm
@@ -94,7 +94,7 @@ def finetune(
         training run's start; None for no validation.
     spinup_years : unscored years before the first training year.
     weights : loss weights (the TI prior, weight ``weights.ti_prior``, pulls towards the
-        prior of spec section 2, as in the regional calibration; 0 turns it off).
+        prior of Maslov et al., egusphere-2026-515, as in the regional calibration; 0 turns it off).
     chunk_years : memory control (see :func:`~oggm_glaunti.training.sequences.prepare_sequence`).
     progress : show a progress bar with the current loss.
     callback : ``callback(step, loss)`` after each step.

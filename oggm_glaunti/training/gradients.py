@@ -85,7 +85,7 @@ def start_state(trainable: Model, frozen: Model, cells: tuple[int, int]) -> Opti
 
     Passing the state explicitly lets the first chunk share compiled code with the others.
     The GRU cannot: from a fresh start it also steps the first day, which a carried state
-    skips (spec section 4), so its first chunk starts from None.
+    skips (Maslov et al., egusphere-2026-515), so its first chunk starts from None.
     """
     if isinstance(frozen, GRUModel):
         return None

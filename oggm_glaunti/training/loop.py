@@ -1,4 +1,4 @@
-"""The training loop of the paper (spec section 7), resumable.
+"""The training loop of the paper (Maslov et al., egusphere-2026-515), resumable.
 
 Full-batch protocol (default): each epoch, the gradient of every training glacier's loss
 (:func:`~oggm_glaunti.training.gradients.sequence_value_and_grad`) is summed; one step of

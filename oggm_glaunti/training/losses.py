@@ -1,4 +1,4 @@
-"""The published training loss (spec section 7), pure and differentiable.
+"""The published training loss (Maslov et al., egusphere-2026-515), pure and differentiable.
 
 Per glacier, over its scored years::
 

@@ -25,6 +25,7 @@ def scatter_plot(pairs: pd.DataFrame, pooled: dict, path: str | os.PathLike, tit
     glaciers = list(dict.fromkeys(pairs["glacier"]))
     colours = plt.get_cmap("tab10" if len(glaciers) <= 10 else "tab20")
     fig, axes = plt.subplots(2, 3, figsize=(12, 8), squeeze=False)
+    handles: dict = {}  # each glacier is named in the legend by its first points, in any panel
     for r, kind in enumerate(_KIND_TITLES):
         for c, season in enumerate(SEASONS):
             ax = axes[r][c]
@@ -32,8 +33,8 @@ def scatter_plot(pairs: pd.DataFrame, pooled: dict, path: str | os.PathLike, tit
             for i, name in enumerate(glaciers):
                 g = sel[sel["glacier"] == name]
                 if len(g):
-                    ax.scatter(g["observed"], g["modelled"], s=10, alpha=0.7, color=colours(i % colours.N),
-                               label=name if r == 0 and c == 0 else None)
+                    points = ax.scatter(g["observed"], g["modelled"], s=10, alpha=0.7, color=colours(i % colours.N))
+                    handles.setdefault(name, points)
             values = np.concatenate([sel["observed"].to_numpy(float), sel["modelled"].to_numpy(float)])
             if values.size:
                 lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
@@ -47,8 +48,9 @@ def scatter_plot(pairs: pd.DataFrame, pooled: dict, path: str | os.PathLike, tit
             ax.set_title(f"{_KIND_TITLES[kind]} {season}")
             ax.set_xlabel("observed (m w.e.)")
             ax.set_ylabel("modelled (m w.e.)")
-    if glaciers and len(glaciers) <= 20:
-        axes[0][0].legend(fontsize=6, loc="lower right")
+    if handles and len(glaciers) <= 20:
+        named = [n for n in glaciers if n in handles]
+        axes[0][0].legend([handles[n] for n in named], named, fontsize=6, loc="lower right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -1,4 +1,4 @@
-"""Evaluation files with the published code's structure, and pooling them (spec section 8).
+"""Evaluation files with the published code's structure, and pooling them (Maslov et al., egusphere-2026-515).
 
 The published GlaUnTI code writes one JSON per glacier and model::
 
@@ -9,7 +9,7 @@ The published GlaUnTI code writes one JSON per glacier and model::
 values in m w.e. :func:`write_glacier_json` writes that structure from our pairs (adding the
 keys ``glacier`` and ``model``, which the published files lack and readers ignore);
 :func:`read_pairs` reads any such files, ours or the published code's, back into pairs that
-:func:`scores_of` scores per scale and season, as the table of spec section 8. No JAX here.
+:func:`scores_of` scores per scale and season, as the paper's skill table. No JAX here.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def read_pairs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
 
 
 def scores_of(pairs: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """``{kind: {season: skill}}`` of a table of pairs, pooled (the table of spec section 8;
+    """``{kind: {season: skill}}`` of a table of pairs, pooled (the paper's skill table;
     empty seasons give n = 0)."""
     return {kind: {season: skill(*(pairs.loc[(pairs["kind"] == kind) & (pairs["season"] == season), c]
                                    .to_numpy(np.float64) for c in ("modelled", "observed")))

@@ -4,9 +4,11 @@ This is the contract between the dataset reader / synthetic generator (which bui
 :class:`GlacierData`) and the losses, loops and evaluation (which consume it). Nothing here
 reads files.
 
-Conventions (spec §1): a hydrological year ``Y`` runs from ``begin`` to ``end`` inclusive; a
+Conventions (``docs/concepts.md``): a hydrological year ``Y`` runs from ``begin`` to ``end`` inclusive; a
 seasonal year is split at ``midseason`` (winter = begin..midseason, summer = midseason..end);
-consecutive periods share their boundary day. Dates are ``numpy.datetime64[D]``; SMB in m w.e.
+consecutive periods share their boundary day. A year is as long as its dates make it: WGMS
+years on floating (stratigraphic) survey dates may be longer than 366 days, and run as
+recorded. Dates are ``numpy.datetime64[D]``; SMB in m w.e.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..core.forcing import YearForcing, year_forcing
-from ..core.plan import MAX_DAYS_PER_YEAR
+from ..core.plan import padded_days
 from ..dataset_layout import LAPSE_RATE
 
 #: The season names of observations, targets and scores, in this order.
@@ -36,6 +38,11 @@ class SeasonWindow:
     @property
     def seasonal(self) -> bool:
         return self.midseason is not None
+
+    @property
+    def n_days(self) -> int:
+        """Number of dates, begin and end included."""
+        return int((self.end - self.begin).astype(int)) + 1
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class StakeObs:
     row: int
     col: int
     balance: float
-    is_index: bool = False  # "index" records are skipped by the loss (spec §7)
+    is_index: bool = False  # "index" records are skipped by the loss (Maslov et al., egusphere-2026-515)
 
 
 @dataclass
@@ -83,7 +90,7 @@ class GlacierData:
     crs : the grid's CRS (any string pyproj understands); x, y : (W,), (H,) cell centres.
     orography : optional (H, W) height (m) the temperature refers to (the released
         dataset's ``orography.nc``): each hydrological year's temperature is then downscaled
-        with that year's DEM, ``T + LAPSE_RATE * (z_year - orography)`` (spec section 1), so
+        with that year's DEM, ``T + LAPSE_RATE * (z_year - orography)`` (``docs/dataset_format.md``), so
         a boundary day shared by two years gets each year's own value.
     """
 
@@ -121,9 +128,10 @@ class GlacierData:
         before = np.nonzero(self.geometry_years <= year)[0]
         return int(before[-1]) if before.size else 0
 
-    def year_forcing(self, year: int, n_days: int = MAX_DAYS_PER_YEAR,
+    def year_forcing(self, year: int, n_days: Optional[int] = None,
                      seasonal: Optional[bool] = None) -> YearForcing:
-        """The core's :class:`YearForcing` for one hydrological year, padded to ``n_days``.
+        """The core's :class:`YearForcing` for one hydrological year, padded to ``n_days``
+        (default :func:`~oggm_glaunti.core.plan.padded_days` of the year's length).
 
         ``seasonal`` None splits at the midseason where the window has one; False forces an
         annual period (e.g. for evaluation of annual-only records).
@@ -132,7 +140,7 @@ class GlacierData:
             raise ValueError(f"glacier {self.name}: no season window for hydrological year {year}")
         window = self.windows[year]
         start = int((window.begin - self.dates[0]).astype(int))
-        stop = int((window.end - self.dates[0]).astype(int)) + 1
+        stop = start + window.n_days
         if start < 0 or stop > len(self.dates):
             raise ValueError(
                 f"glacier {self.name}: year {year} ({window.begin}..{window.end}) is outside the "
@@ -148,5 +156,5 @@ class GlacierData:
             temperature, self.precipitation[start:stop], window.begin,
             split=split, outline=self.outline[g], elevation=self.elevation[g],
             elevation_std=self.elevation_std[g], facies=self.facies_by_year.get(year, self.facies),
-            n_days=n_days,
+            n_days=padded_days(window.n_days) if n_days is None else n_days,
         )

@@ -30,9 +30,10 @@ import optax
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_path
-from ..integration.calibration.task import calibration_data, write_calibration
+from ..integration.calibration.calibration_file import write_calibration
+from ..integration.calibration.task import calibration_data
 from ..integration.calibration.objective import Objective, apply_parameters, initial_theta
-from ..integration.run.massbalance import GlaUnTIMassBalance, load_variant
+from ..integration.run.massbalance import glacier_run_of, load_variant
 from ..weights import save_model
 
 log = logging.getLogger(__name__)
@@ -126,16 +127,14 @@ def calibrate_regional(
     start = load_variant("A", start_weights)
     objectives, skipped = {}, {}
     for gdir in tqdm(gdirs, desc="regional data", disable=not progress, leave=False):
-        mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
-                                variant="A", weights=start_weights, temp_bias=0.0, prcp_fac=1.0)
+        run = glacier_run_of(gdir, start, climate_filename, input_filesuffix)  # never the previous calibration
         try:
-            obs, years = calibration_data(gdir, mb.glacier_run, use_wgms, ref_years, geodetic)
+            obs, years = calibration_data(gdir, run, use_wgms, ref_years, geodetic)
         except ValueError as exc:
             skipped[gdir.rgi_id] = str(exc)
             log.warning("regional calibration: %s skipped (%s)", gdir.rgi_id, exc)
             continue
-        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(mb.glacier_run, obs, years, PARAMETERS, sigmas,
-                                                                     hemisphere=gdir.hemisphere))
+        objectives[gdir.rgi_id] = (gdir, obs, years, Objective(run, obs, years, PARAMETERS, sigmas))
     if not objectives:
         raise ValueError("regional calibration: none of the glacier directories has observations "
                          f"inside its daily climate ({skipped})")

@@ -7,6 +7,10 @@ chunk to the next. Chunk boundaries also fall where the years' structure changes
 window touching 12 rather than 13 calendar months gives the corrector a different 1D
 input length, so such years cannot share a stack).
 
+Each year is padded to :func:`~oggm_glaunti.core.plan.padded_days` of its length: ordinary
+years to one length, a year on floating survey dates longer than 367 days to its own
+(such years, too, start a new chunk).
+
 Chunks are built on demand from :meth:`GlacierData.year_forcing` and, when small, cached.
 """
 
@@ -19,7 +23,7 @@ import numpy as np
 
 from ..core.forcing import YearForcing, stack_years
 from ..core.inputs import month_ids
-from ..core.plan import MAX_DAYS_PER_YEAR
+from ..core.plan import padded_days
 from .records import GlacierData
 from .targets import TAU_DAYS, YearSelection, YearTargets, build_targets, select_years, slice_targets
 
@@ -39,7 +43,8 @@ class GlacierSequence:
     selection : run and scored years.
     targets : stacked :class:`~oggm_glaunti.training.targets.YearTargets` over the run years.
     chunks : ``(start, stop)`` index ranges into ``selection.run``, in order.
-    n_days : days each year is padded to.
+    n_days : days every year is padded to; None: each year to
+        :func:`~oggm_glaunti.core.plan.padded_days` of its length (a chunk's years share it).
     cache : keep built chunks in memory.
     """
 
@@ -47,7 +52,7 @@ class GlacierSequence:
     selection: YearSelection
     targets: YearTargets
     chunks: tuple[tuple[int, int], ...]
-    n_days: int = MAX_DAYS_PER_YEAR
+    n_days: Optional[int] = None
     cache: bool = False
     _built: dict = field(default_factory=dict, repr=False)
 
@@ -81,8 +86,12 @@ class GlacierSequence:
 def year_months(glacier: GlacierData, year: int) -> int:
     """Number of calendar months the window of ``year`` touches (the corrector's 1D length)."""
     window = glacier.windows[year]
-    days = int((window.end - window.begin).astype(int)) + 1
-    return month_ids(window.begin, days)[1]
+    return month_ids(window.begin, window.n_days)[1]
+
+
+def year_shape(glacier: GlacierData, year: int, n_days: Optional[int] = None) -> tuple[int, int]:
+    """(months touched, padded days) of ``year``: years stack together only when they agree."""
+    return year_months(glacier, year), padded_days(glacier.windows[year].n_days) if n_days is None else n_days
 
 
 def plan_chunks(groups: list[int], years_per_chunk: int) -> tuple[tuple[int, int], ...]:
@@ -108,7 +117,7 @@ def prepare_sequence(
     max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     tau: float = TAU_DAYS,
-    n_days: int = MAX_DAYS_PER_YEAR,
+    n_days: Optional[int] = None,
 ) -> GlacierSequence:
     """Select years, build targets and plan chunks for one glacier.
 
@@ -118,23 +127,28 @@ def prepare_sequence(
     spinup_years, first_year, last_year, run_from : see
         :func:`~oggm_glaunti.training.targets.select_years`.
     chunk_years : at most this many years per chunk. None: the whole run as one chunk if
-        its years share one month count and its stacked forcing stays below
-        ``max_chunk_bytes``, else one year per chunk (each distinct chunk length compiles
-        separately, so mixed chunk lengths are avoided). 1 holds a single year's forcing at
+        its years share one month count and padded length (:func:`year_shape`) and its
+        stacked forcing stays below ``max_chunk_bytes``, else one year per chunk (each
+        distinct chunk length compiles separately, so mixed chunk lengths are avoided). 1 holds a single year's forcing at
         a time: the least memory.
     max_chunk_bytes : see ``chunk_years``.
     cache_bytes : keep the built forcing in memory when the whole run is below this.
     tau : width of the stake date weights, days.
-    n_days : days each year is padded to (at least the longest year + 1).
+    n_days : days every year is padded to (at least the longest year's number of dates);
+        None: each year's :func:`~oggm_glaunti.core.plan.padded_days`.
     """
     selection = select_years(glacier, spinup_years, first_year, last_year, run_from)
     height, width = glacier.shape
-    bytes_per_year = 2 * n_days * height * width * 4
-    months = [year_months(glacier, y) for y in selection.run]
+    shapes = [year_shape(glacier, y, n_days) for y in selection.run]
+    longest = max(glacier.windows[y].n_days for y in selection.run)
+    if n_days is not None and n_days < longest:
+        raise ValueError(f"glacier {glacier.name}: n_days={n_days} is shorter than its longest year "
+                         f"({longest} days)")
+    bytes_per_year = 2 * max(days for _, days in shapes) * height * width * 4
     if chunk_years is None:
-        whole = len(set(months)) == 1 and bytes_per_year * len(months) <= max_chunk_bytes
-        chunk_years = len(months) if whole else 1
-    chunks = plan_chunks(months, chunk_years)
+        whole = len(set(shapes)) == 1 and bytes_per_year * len(shapes) <= max_chunk_bytes
+        chunk_years = len(shapes) if whole else 1
+    chunks = plan_chunks(shapes, chunk_years)
     cache = bytes_per_year * len(selection.run) <= cache_bytes
     targets = build_targets(glacier, selection, tau)
     return GlacierSequence(glacier, selection, targets, chunks, n_days, cache)

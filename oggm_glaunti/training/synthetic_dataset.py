@@ -45,6 +45,7 @@ from ..dataset_layout import (
     LAPSE_RATE, OROGRAPHY_FILE, OROGRAPHY_VAR, OUTLINE_FILE, OUTLINE_VAR, POINT_SMB_FILE,
     PRECIPITATION_FILE, PRECIPITATION_VAR, TEMPERATURE_FILE, TEMPERATURE_VAR, TOTAL_SMB_FILE,
 )
+from ..hydro_calendar import day_of_year
 from ..observation_operators import glacier_mean, window_sum
 from ..synthetic import glacier_geometry
 from .records import GlacierData, SeasonWindow
@@ -113,7 +114,7 @@ def _geometry(i: int, shape: tuple[int, int], n_years: int, rng: np.random.Gener
 def _climate(i: int, dates: np.ndarray, orography: np.ndarray, rng: np.random.Generator):
     """Daily temperature (degC at the orography height) and precipitation (m w.e./day)."""
     n = len(dates)
-    hydro_doy = (dates - dates.astype("datetime64[Y]").astype("datetime64[D]")).astype(int) + 92.0  # 0 = 1 Oct
+    hydro_doy = day_of_year(dates) + 92.0  # 0 = 1 Oct
     hydro_doy = np.mod(hydro_doy, 365.25)[:, None, None]
     seasonal_cycle = -8.0 * np.cos(2 * np.pi * (hydro_doy - 100) / 365.25)  # coldest ~8 Jan
     t_3000 = -4.8 + 0.3 * i + seasonal_cycle + 3.0 * rng.standard_normal((n, 1, 1))

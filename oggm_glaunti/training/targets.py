@@ -1,6 +1,6 @@
 """Observation targets of one glacier, laid out per hydrological year for the loss.
 
-The loss (spec section 7) compares the model with point (stake) and glacier-wide SMB. Its
+The loss (Maslov et al., egusphere-2026-515) compares the model with point (stake) and glacier-wide SMB. Its
 normalisations (sum of the stake date weights per season, number of observed years per
 season, number of scored years) depend only on the data, so they are computed here once,
 in NumPy, and folded into per-observation weights: the loss then is a plain weighted sum
@@ -21,9 +21,10 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from .dataset_grids import DatasetWarning
 from .records import SEASONS, GlacierData, SeasonWindow
 
-#: Width (days) of the Gaussian date weights of the point term (spec section 7).
+#: Width (days) of the Gaussian date weights of the point term (Maslov et al., egusphere-2026-515).
 TAU_DAYS = 6.355375070295649
 #: Stake slots per year are padded to a multiple of this, so glaciers share compiled code.
 STAKE_SLOT_MULTIPLE = 8
@@ -183,7 +184,7 @@ def build_targets(glacier: GlacierData, selection: YearSelection, tau: float = T
         rows[index[stake.year]].append((stake.row * width + stake.col, season, stake.balance, w))
     if dropped:
         warnings.warn(f"glacier {glacier.name}: {dropped} winter/summer observation(s) in years "
-                      "without a midseason date were left out of the loss", stacklevel=2)
+                      "without a midseason date were left out of the loss", DatasetWarning, stacklevel=2)
 
     most = max((len(r) for r in rows), default=0)
     slots = stake_slots or max(STAKE_SLOT_MULTIPLE, -(-most // STAKE_SLOT_MULTIPLE) * STAKE_SLOT_MULTIPLE)

@@ -82,7 +82,8 @@ def _open(path: str) -> tuple[dict, dict[str, np.ndarray]]:
             "oggm_glaunti.weights.read_published(path, variant), or on the command line pass "
             "--variant for the published weights")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # our own handle: np.load leaves its file open when the archive is unreadable
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise WeightsError(

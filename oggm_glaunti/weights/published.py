@@ -1,4 +1,4 @@
-"""Read the published GlaUnTI ``.eqx`` files with NumPy alone (spec section 5).
+"""Read the published GlaUnTI ``.eqx`` files with NumPy alone (``docs/weights.md``).
 
 Each file is a concatenation of ``.npy`` records, one per array leaf. A file is read whole
 and checked (record count and every shape) before any model is built, so a truncated or

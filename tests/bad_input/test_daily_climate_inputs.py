@@ -33,22 +33,23 @@ def _dataset(var, values, units, lons=LONS, time=TIME):
     return da.to_dataset()
 
 
-def _orography(lons=LONS):
-    return xr.DataArray(np.full((LATS.size, lons.size), 3000.), dims=("latitude", "longitude"),
+def _orography(lons=LONS, value=3000., units="m"):
+    return xr.DataArray(np.full((LATS.size, lons.size), value), dims=("latitude", "longitude"),
                         coords={"latitude": LATS, "longitude": lons}, name="z",
-                        attrs={"units": "m"})
+                        attrs={"units": units})
 
 
 def write(path, temp=None, prcp=None, temp_units="degC", prcp_units="mm/day", lons=LONS,
           time=TIME, orography=True):
-    """A daily file at ``path``: the plausible fields unless others are given."""
+    """A daily file at ``path``: the plausible fields unless others are given; ``orography``
+    True (3000 m), False (none) or (value, units)."""
     t, p = _fields()
     t = t if temp is None else temp
     p = p if prcp is None else prcp
     ds = xr.merge([_dataset("t2m", t[:time.size], temp_units, lons, time),
                    _dataset("tp", p[:time.size], prcp_units, lons, time)])
     if orography:
-        ds["z"] = _orography(lons)
+        ds["z"] = _orography(lons, *(orography if isinstance(orography, tuple) else ()))
     ds.to_netcdf(path)
     return path
 
@@ -92,6 +93,12 @@ CASES = {
     "repeated_longitudes": (dict(lons=np.array([10.6, 10.7, 10.7, 10.9])), {}, ValueError,
                             ["repeats", "longitude", "10.7"]),
     "no_orography": (dict(orography=False), {}, ValueError, ["no orography", "orography="]),
+    # ERA5's geopotential labelled m: a reference height of 29,420 m (9.8 times too high)
+    "geopotential_labelled_m": (dict(orography=(3000. * 9.80665, "m")), {}, ValueError,
+                                ["daily.nc", "orography 'z'", "units 'm'", "29420", "geopotential",
+                                 "divided by g", "orography_units='m2 s-2'"]),
+    "orography_far_below_sea_level": (dict(orography=(-5000., "m")), {}, ValueError,
+                                      ["orography 'z'", "-5000", "outside the plausible -500..9000 m"]),
     "years_outside_the_file": ({}, dict(y0=1990, y1=2001), ValueError,
                                ["y0=1990", "2001-2002"]),
     "last_year_before_first": ({}, dict(y0=2002, y1=2001), ValueError, ["not a valid period"]),
@@ -126,6 +133,19 @@ def test_gaps_in_days(gdir, tmp_path):
     ds.to_netcdf(tmp_path / "gaps.nc")
     with refused(ValueError, "gaps", folders=[gdir.dir, tmp_path]):
         _run(gdir, tmp_path / "gaps.nc")
+
+
+@pytest.mark.parametrize("calendar, words", [
+    ("noleap", ["'noleap' calendar", "convert_calendar('standard', missing=np.nan)", "29 february"]),
+    ("360_day", ["'360_day' calendar", "convert_calendar('standard', align_on='year'"]),
+])
+def test_non_standard_calendar(gdir, tmp_path, calendar, words):
+    """2003-2004 on a no-leap calendar lacks 29 February 2004: said as such, not as a gap."""
+    time = xr.date_range("2003-01-01", periods=TIME.size, freq="D", calendar=calendar, use_cftime=True)
+    path = _make(tmp_path, "daily.nc", time=time)
+    with refused(ValueError, "t2m", "only the standard (gregorian) calendar", *words,
+                 folders=[gdir.dir, tmp_path]):
+        _run(gdir, path)
 
 
 def test_overlapping_files(gdir, tmp_path):

@@ -79,6 +79,22 @@ def test_precipitation_in_mm(dataset):
     assert "divide by 1000" in message
 
 
+@pytest.mark.parametrize("change, words", [
+    (lambda z: z * 9.80665, ["geopotential", "divided by g"]),
+    (lambda z: z * 0 - 5000, ["-5000", "outside the plausible -500..9000 m"]),
+], ids=["geopotential_as_height", "below_sea_level"])
+def test_implausible_orography(dataset, change, words):
+    """The climate's reference height is range-checked as the OGGM layer checks it."""
+    def rewrite(ds):
+        ds["elevation"] = ds["elevation"].copy(data=change(ds["elevation"].values))
+        return ds
+
+    _rewrite(dataset / NAME / "orography.nc", rewrite)
+    message = _read_error(dataset)
+    assert "orography.nc" in message and "'elevation'" in message, message
+    assert all(w in message for w in words), message
+
+
 def test_year_without_geometry_layer(dataset):
     for file in ("dem.nc", "outlines.nc"):
         _rewrite(dataset / NAME / file, lambda ds: ds.sel(year=[1990, 1992]))

@@ -12,7 +12,7 @@ from .conftest import refused
 
 
 def _write_monthly(gdir, suffix, *, key="climate_historical", temp=None, prcp=None, drop=None,
-                   years=("1995", "2002")):
+                   years=("1995", "2002"), ref_hgt=None):
     """A monthly file ``key{suffix}`` made from the glacier's own, with values changed."""
     with xr.open_dataset(gdir.get_filepath("climate_historical")) as ds:
         ds = ds.sel(time=slice(*years)).load()
@@ -21,7 +21,8 @@ def _write_monthly(gdir, suffix, *, key="climate_historical", temp=None, prcp=No
         keep[drop] = False
     t = ds.temp.values if temp is None else temp(ds.temp.values)
     p = ds.prcp.values if prcp is None else prcp(ds.prcp.values)
-    gdir.write_monthly_climate_file(ds.time.values[keep], p[keep], t[keep], ds.ref_hgt,
+    height = ds.ref_hgt if ref_hgt is None else ref_hgt(ds.ref_hgt)
+    gdir.write_monthly_climate_file(ds.time.values[keep], p[keep], t[keep], height,
                                     ds.ref_pix_lon, ds.ref_pix_lat, filesuffix=suffix,
                                     file_name=key, source="test")
 
@@ -51,6 +52,17 @@ CASES = {
     "wet_probability_above_one": ({}, dict(p_wet_after_wet=1.5), ValueError,
                                   ["p_wet_after_wet", "probability"]),
     "gamma_shape_zero": ({}, dict(gamma_shape=0.), ValueError, ["gamma_shape", "> 0"]),
+    # a chain that can never leave a dry spell, or a wet one (was a ZeroDivisionError)
+    "wet_chain_absorbing": ({}, dict(p_wet_after_dry=0., p_wet_after_wet=1.), ValueError,
+                            ["p_wet_after_dry (argument) = 0.0", "(0, 1]", "never leaves a dry spell",
+                             "p_wet_after_wet (argument) = 1.0", "[0, 1)"]),
+    "seed_negative": ({}, dict(seed=-1), ValueError, ["seed (argument) = -1", "whole number >= 0"]),
+    # the climate's reference height: geopotential (m2 s-2) taken for m, or nonsense
+    "ref_hgt_geopotential": (dict(ref_hgt=lambda h: h * 9.80665), {}, ValueError,
+                             ["climate_historical_bad.nc", "global attribute ref_hgt", "30989",
+                              "geopotential", "divided by g", "process_climate_data"]),
+    "ref_hgt_far_below_sea_level": (dict(ref_hgt=lambda h: -5000.), {}, ValueError,
+                                    ["ref_hgt", "-5000", "outside the plausible -500..9000 m"]),
 }
 
 
@@ -65,6 +77,31 @@ def test_bad_monthly_file(gdir_copy, case):
 def test_bad_gcm_file(gdir_copy):
     _write_monthly(gdir_copy, "_CCSM4_rcp26", key="gcm_data", temp=lambda t: t + 273.15)
     with refused(ValueError, "outside the plausible", "gcm_data_ccsm4_rcp26.nc",
+                 folders=[gdir_copy.dir]):
+        process_daily_from_gcm(gdir_copy, input_filesuffix="_CCSM4_rcp26")
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(glaunti_daily_p_wet_after_dry=0., glaunti_daily_p_wet_after_wet=1.),
+     ["cfg.params['glaunti_daily_p_wet_after_dry'] = 0.0",
+      "cfg.params['glaunti_daily_p_wet_after_wet'] = 1.0"]),
+    (dict(glaunti_daily_temp_ar1=-0.2), ["cfg.params['glaunti_daily_temp_ar1'] = -0.2", "[0, 1)"]),
+    (dict(glaunti_daily_prcp_gamma_shape=float("nan")),
+     ["cfg.params['glaunti_daily_prcp_gamma_shape'] = nan", "> 0"]),
+    (dict(glaunti_daily_temp_std_default=-3.), ["glaunti_daily_temp_std_default", ">= 0 (degc)"]),
+], ids=["wet_chain_absorbing", "ar1_negative", "gamma_shape_nan", "temp_std_negative"])
+def test_bad_disaggregation_settings_name_the_cfg_key(light_gdir, monkeypatch, params, words):
+    from oggm import cfg
+
+    for key, value in params.items():
+        monkeypatch.setitem(cfg.PARAMS, key, value)
+    with refused(ValueError, "disaggregation settings out of range", *words, folders=[light_gdir.dir]):
+        process_daily_from_monthly(light_gdir, output_filesuffix="_bad")
+
+
+def test_gcm_file_with_geopotential_ref_hgt(gdir_copy):
+    _write_monthly(gdir_copy, "_CCSM4_rcp26", key="gcm_data", ref_hgt=lambda h: h * 9.80665)
+    with refused(ValueError, "gcm_data_ccsm4_rcp26.nc", "ref_hgt", "geopotential", "process_cmip_data",
                  folders=[gdir_copy.dir]):
         process_daily_from_gcm(gdir_copy, input_filesuffix="_CCSM4_rcp26")
 

@@ -56,8 +56,9 @@ def _cases(tmp):
             lambda g: _utm_raster(g, tmp / "f.tif", np.full((N, N), 9, np.uint8)),
             "facies_raster", ValueError, ["integer classes 0..7"]),
         "facies_without_crs": (
+            # georeferenced but for the CRS (an identity transform would make rasterio warn)
             lambda g: _tif(tmp / "f.tif", np.zeros((N, N), np.uint8), crs=None,
-                           transform=from_origin(0, 0, 1, 1)),
+                           transform=from_origin(1000, 1000, 1, 1)),
             "facies_raster", ValueError, ["no coordinate reference system", "gdal_edit"]),
         "facies_elsewhere": (
             lambda g: _tif(tmp / "f.tif", np.zeros((N, N), np.uint8),
@@ -71,6 +72,14 @@ def _cases(tmp):
         "elevation_std_negative": (
             lambda g: _utm_raster(g, tmp / "s.tif", np.full((N, N), -5., np.float32)),
             "elevation_std_raster", ValueError, ["negative", "standard deviation"]),
+        # 1e6 m moved variant D's SMB by 27 % on Hintereisferner
+        "elevation_std_huge": (
+            lambda g: _utm_raster(g, tmp / "s.tif", np.full((N, N), 1e6, np.float32)),
+            "elevation_std_raster", ValueError, ["above the plausible 5699 m", "1e+06", "units"]),
+        "elevation_std_undeclared_nodata": (
+            lambda g: _utm_raster(g, tmp / "s.tif", np.tile(np.where(np.arange(N) < 30, 65535, 8)
+                                                            .astype(np.uint16), (N, 1))),
+            "elevation_std_raster", ValueError, ["65535", "nodata", "gdal_edit"]),
     }
 
 
@@ -91,7 +100,9 @@ def test_bad_raster(light_gdir, tmp_path, case):
     (dict(margin_cells=-1), ["margin_cells=-1"]),
     (dict(min_cells=0), ["min_cells=0"]),
     (dict(elevation_std_default=-2.), ["elevation_std_default=-2"]),
-], ids=["dx_negative", "dx_nan", "margin_negative", "min_cells_zero", "std_default_negative"])
+    (dict(elevation_std_default=1e4), ["elevation_std_default=10000", "0..5699 m"]),
+], ids=["dx_negative", "dx_nan", "margin_negative", "min_cells_zero", "std_default_negative",
+        "std_default_huge"])
 def test_bad_grid_settings(light_gdir, settings, words):
     with refused(ValueError, "invalid grid settings", *words, folders=[light_gdir.dir]):
         glaunti_model_grid(light_gdir, **settings)
@@ -129,3 +140,68 @@ def test_dem_missing(gdir_copy):
     os.remove(gdir_copy.get_filepath("dem"))
     with refused(FileNotFoundError, "define_glacier_region", folders=[gdir_copy.dir]):
         glaunti_model_grid(gdir_copy)
+
+
+# --- the cell size against the corrector's training grids (~100 m) -------------------------
+def test_cell_size_far_from_100_m_refused_by_the_corrector(gdir_copy, caplog):
+    """D moved by -48 % at dx = 1000 m and +26 % at 25 m (the TI alone: < 0.5 % within
+    25..200 m): C and D refuse a grid outside 50..200 m; A runs on it."""
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    with caplog.at_level("WARNING"):
+        glaunti_model_grid(gdir_copy, dx=250., filesuffix="_250")
+    assert "dx = 250 m is outside 75..150 m" in caplog.text
+    for variant in ("C", "D"):
+        with refused(ValueError, "glaunti_grid_250.nc", "dx = 250 m is outside 50..200 m",
+                     "trained on grids of about 100 m", "dx=100", folders=[gdir_copy.dir]):
+            GlaUnTIMassBalance(gdir_copy, variant=variant, grid_filesuffix="_250")
+    assert GlaUnTIMassBalance(gdir_copy, variant="A", grid_filesuffix="_250").variant == "A"
+
+
+def test_cell_size_moderately_off_warns(gdir_copy, caplog):
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+
+    glaunti_model_grid(gdir_copy, dx=180., filesuffix="_180")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        GlaUnTIMassBalance(gdir_copy, variant="D", grid_filesuffix="_180")
+    assert "dx = 180 m is outside 75..150 m" in caplog.text and "-6 % at 200 m" in caplog.text
+
+
+# --- padding to a minimum size stays outside the corrector's window ------------------------
+@pytest.fixture(scope="module")
+def small_glacier(oggm_sample_data, light_gdir, tmp_path_factory):
+    """RGI50-11.00684 (0.34 km2, 11 x 9 cells of 100 m without a margin), daily climate
+    1995-1999; OGGM's configuration is given back as it was."""
+    from oggm import cfg
+
+    from oggm_glaunti.integration import oetztal_gdirs, process_daily_from_monthly
+
+    packed, cache_dir = cfg.pack_config(), cfg.CACHE_DIR
+    try:
+        gdir = oetztal_gdirs(tmp_path_factory.mktemp("small"), rgi_ids=["RGI50-11.00684"], initialize=False,
+                             calibrate=False, invert=False, init_present_time=False)[0]
+        process_daily_from_monthly(gdir, y0=1995, y1=1999)
+    finally:
+        cfg.unpack_config(packed)
+        cfg.CACHE_DIR = cache_dir
+    return gdir
+
+
+def test_padding_leaves_a_small_glacier_smb_unchanged(small_glacier):
+    """Cells added to reach min_cells lie outside the glacier's own grid, which alone the
+    corrector sees: padding the 11 x 9 grid to 32 x 32 moved D's SMB by 25 % before."""
+    from oggm_glaunti.integration import GlaUnTIMassBalance
+    from oggm_glaunti.integration.grid.glacier_data import read_model_grid
+
+    smb, grids = {}, {}
+    for min_cells in (8, 32):
+        suffix = f"_c{min_cells}"
+        glaunti_model_grid(small_glacier, margin_cells=0, min_cells=min_cells, size_multiple=1,
+                           filesuffix=suffix)
+        grids[min_cells] = read_model_grid(small_glacier, suffix)
+        mb = GlaUnTIMassBalance(small_glacier, variant="D", grid_filesuffix=suffix)
+        smb[min_cells] = [mb.grid_specific_mb(year) for year in (1997, 1998)]
+    assert grids[8].shape == (11, 9) and grids[32].shape == (32, 32)
+    assert grids[32].window[2:] == grids[8].window[2:] == (11, 9)
+    np.testing.assert_allclose(smb[32], smb[8], rtol=1e-5)

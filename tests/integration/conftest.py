@@ -1,18 +1,7 @@
-"""Integration tests: silence deprecation noise raised inside OGGM/salem/rasterio."""
+"""Integration tests: OGGM configuration and a Hintereisferner directory per module.
+
+(Third-party deprecation warnings are filtered for the whole suite in setup.cfg.)"""
 import pytest
-
-_IGNORED = (
-    "ignore:Use `@` matmul instead of `\\*` mul operator:PendingDeprecationWarning",
-    "ignore:The 'shapely.ops.transform\\(\\)' function is deprecated:DeprecationWarning",
-)
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/integration/" in item.nodeid.replace("\\", "/") or \
-                item.nodeid.startswith("integration/"):
-            for spec in _IGNORED:
-                item.add_marker(pytest.mark.filterwarnings(spec))
 
 
 @pytest.fixture

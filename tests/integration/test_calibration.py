@@ -50,7 +50,7 @@ def test_calibration_recovers_a_known_bias_and_factor_from_stakes_and_geodetic(h
     # The observations: the model's own values under the true adjustments.
     run = GlaUnTIMassBalance(hef_daily, variant="A", temp_bias=0.0, prcp_fac=1.0).glacier_run
     obs = Observations()
-    from_stakes(hef_daily, obs, csv, run.grid, run.start_month)
+    from_stakes(hef_daily, obs, csv, run.grid)
     geodetic_years = range(GEODETIC[0] - 1, GEODETIC[1] - 1)
     truth = Objective(run, obs, sorted(obs.years() | set(geodetic_years)), ("temp_bias", "prcp_fac"))
     theta = jnp.asarray([TRUE_TEMP_BIAS, math.log(TRUE_PRCP_FAC)], jnp.float32)

@@ -1,5 +1,4 @@
-"""The calibration skill's scores are metrics.skill's with its own edge cases, and the WGMS
-year labels are converted in one place."""
+"""The calibration skill's scores are metrics.skill's with its own edge cases."""
 from __future__ import annotations
 
 import math
@@ -9,7 +8,6 @@ import pytest
 
 from oggm_glaunti.integration.calibration.skill import scores
 from oggm_glaunti.metrics import skill
-from oggm_glaunti.observation_operators import hydro_year_of, wgms_year_of
 
 
 def test_scores_keys_and_edge_cases():
@@ -30,8 +28,3 @@ def test_metrics_skill_keeps_r_of_two_pairs_by_default():
     assert skill([1.0, 2.0], [1.0, 3.0])["r"] == pytest.approx(1.0)
     assert math.isnan(skill([1.0, 2.0], [1.0, 3.0], min_pairs_for_r=3)["r"])
 
-
-def test_wgms_year_labels():
-    # hydrological year 2000 (Oct 2000 - Sep 2001 in the north) is WGMS year 2001
-    assert wgms_year_of(2000) == 2001 and hydro_year_of(2001) == 2000
-    assert [hydro_year_of(wgms_year_of(y)) for y in (1953, np.int64(2002))] == [1953, 2002]

@@ -93,8 +93,9 @@ def test_one_wet_day_fallback():
 @pytest.mark.parametrize('kwargs, match', [
     (dict(ar1=1.0), 'ar1'),
     (dict(p_wet_after_dry=1.5), 'p_wet_after_dry'),
-    (dict(p_wet_after_dry=0., p_wet_after_wet=0.), 'could ever be wet'),
+    (dict(p_wet_after_dry=0., p_wet_after_wet=0.), 'no day would be wet'),
     (dict(gamma_shape=0.), 'gamma_shape'),
+    (dict(p_wet_after_dry=0.3, p_wet_after_wet=1.), 'every day after the first wet one'),
 ])
 def test_bad_parameters(kwargs, match):
     nd = dis.days_in_months(*_months(2))

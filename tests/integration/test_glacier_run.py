@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from oggm_glaunti.core import run_year
+from oggm_glaunti.hydro_calendar import HydroCalendar
 from oggm_glaunti.integration.grid.glacier_data import DailyClimate, ModelGrid
 from oggm_glaunti.integration.run.grid_cache import GRID_SEGMENTS, ResultCache, clear_grid_cache, fingerprint
 from oggm_glaunti.integration.run.glacier_run import GlacierRun
@@ -41,7 +42,7 @@ def synthetic_inputs(seed=0, shape=(16, 16), pad=0):
 
 def grid_run(variant, cache_mb=64, **kw):
     climate, grid = synthetic_inputs(**kw)
-    return GlacierRun(load_pretrained(variant), climate, grid, start_month=10, lapse_rate=-0.0065,
+    return GlacierRun(load_pretrained(variant), climate, grid, calendar=HydroCalendar(10, 5), lapse_rate=-0.0065,
                    spinup_years=SPINUP, segment_years=SEGMENT, cache_mb=cache_mb)
 
 

@@ -169,20 +169,6 @@ def test_no_temporary_files(hef_smb):
     assert leftovers == []
 
 
-def test_season_split_helpers():
-    from oggm_glaunti.integration.output.gridded_output import season_split_index
-    from oggm_glaunti.observation_operators import season_month
-
-    assert season_month(5, 'sh') == 11 and season_month(11, 'sh') == 5 and season_month(6, 'sh') == 12
-    assert season_month(5, 'nh') == 5
-    # NH: 1 Oct 1999 -> 1 May 2000
-    assert season_split_index(np.datetime64('1999-10-01'), 367, 5) == 213
-    # SH: 1 Apr 2000 -> 1 Nov 2000
-    assert season_split_index(np.datetime64('2000-04-01'), 366, 11) == 214
-    with pytest.raises(ValueError, match='first month'):
-        season_split_index(np.datetime64('2000-04-01'), 366, 4)
-
-
 def test_variant_a_has_no_corrections(hef_inputs):
     from oggm_glaunti.integration.output.gridded_output import glaunti_gridded_smb
     from oggm_glaunti.integration.run.massbalance import GlaUnTIMassBalance

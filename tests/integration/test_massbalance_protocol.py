@@ -41,7 +41,7 @@ def test_daily_sums_to_annual_and_months(mb_a, hef_daily, year):
     """OGGM's newer get_daily_mb: the days of a year add up to its months and to the year."""
     from oggm import utils
 
-    from oggm_glaunti.integration.run.massbalance import day_floatyear, days_in_year
+    from oggm_glaunti.hydro_calendar import day_floatyear, days_in_year
     from oggm_glaunti.integration.units import SEC_IN_DAY
 
     h = heights(hef_daily)
@@ -63,7 +63,7 @@ def test_daily_sums_to_annual_and_months(mb_a, hef_daily, year):
 
 def test_daily_bias_and_climate(hef_daily):
     from oggm_glaunti.integration import GlaUnTIMassBalance
-    from oggm_glaunti.integration.run.massbalance import day_floatyear
+    from oggm_glaunti.hydro_calendar import day_floatyear
     from oggm_glaunti.integration.units import SEC_IN_DAY
 
     mb = GlaUnTIMassBalance(hef_daily, variant="A")

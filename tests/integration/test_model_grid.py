@@ -9,7 +9,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from oggm_glaunti.integration.grid.model_grid import (
-    FACIES_CLASSES, glaunti_model_grid, grid_layout,
+    CORRECTOR_MIN_CELLS, FACIES_CLASSES, glacier_window, glaunti_model_grid, grid_layout,
 )
 
 
@@ -43,6 +43,23 @@ def test_grid_layout_snaps_and_pads():
     tr, ny, nx = grid_layout((120., 30., 380., 250.), 100., 0, 8)
     assert (nx, ny) == (8, 8)
     assert tr.c == -100. and tr.f == 600.
+
+
+def test_glacier_window_inside_padded_grids():
+    """The window (the glacier's own grid) is the layout at the corrector's minimum; any
+    padding (min_cells, size_multiple: odd and even amounts) lies around it."""
+    from oggm_glaunti.core.corrector import MIN_GRID_SIZE
+
+    assert CORRECTOR_MIN_CELLS == MIN_GRID_SIZE
+    bounds = (120., 30., 380., 250.)  # 3 x 3 cells of 100 m
+    for margin, min_cells, multiple in [(0, 8, 1), (0, 13, 1), (0, 13, 16), (1, 9, 5), (2, 8, 16)]:
+        own, own_ny, own_nx = grid_layout(bounds, 100., margin, CORRECTOR_MIN_CELLS)
+        tr, ny, nx = grid_layout(bounds, 100., margin, max(min_cells, CORRECTOR_MIN_CELLS), multiple)
+        row0, col0, n_rows, n_cols = glacier_window(bounds, 100., margin, tr, (ny, nx))
+        assert (n_rows, n_cols) == (own_ny, own_nx) == (max(3 + 2 * margin, 8),) * 2
+        # the window's cells are the own grid's cells
+        assert tr.c + 100. * col0 == own.c and tr.f - 100. * row0 == own.f
+        assert row0 + n_rows <= ny and col0 + n_cols <= nx
 
 
 def test_hef_grid(hef_gdir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,7 +90,7 @@ def test_published_json_pools_to_the_metric_table(synthetic_glaciers, tmp_path, 
     result = evaluate(load_pretrained("A"), synthetic_glaciers)
     paths = result.write_glacier_json(tmp_path / "glaciers", model="A")
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == sorted(f"{g.name}.json" for g in synthetic_glaciers)
-    content = json.loads(open(paths[0]).read())
+    content = json.loads(Path(paths[0]).read_text())
     for key in ("point", "glacier-wide"):
         for season in ("annual", "winter", "summer"):
             block = content["true_pred"][key]["overall"][season]

@@ -14,7 +14,7 @@ import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
 
 from oggm_glaunti.core.inputs import monthly_climate, static_channels
-from oggm_glaunti.training.dataset import read_dataset
+from oggm_glaunti.training.dataset import DatasetWarning, read_dataset
 from oggm_glaunti.training.targets import TAU_DAYS, build_targets, select_years
 
 NAME = "Hand Made Ferner"  # a space, as the released names
@@ -24,7 +24,7 @@ X = 640_050.0 + 100.0 * np.arange(W)  # cell centres
 Y = 5_190_950.0 - 100.0 * np.arange(H)  # north up
 YEARS = np.array([1990, 1991, 1992])
 DATES = np.arange(np.datetime64("1989-10-01"), np.datetime64("1992-10-02"))
-# Published constants (spec sections 1 and 5), written out here on purpose.
+# Published constants (docs/dataset_format.md, docs/weights.md), written out here on purpose.
 LAPSE = -0.006
 SCALES = {"elevation": 4341.383118842848, "elevation_std": 5699.1201273232155,
           "temperature": 45.744850158691406, "precipitation": 0.16851751506328583}
@@ -155,10 +155,10 @@ def test_stake_cells_codes_and_weights(glacier):
     assert [(s.year, s.row, s.col, s.season, s.is_index, s.balance) for s in glacier.stakes] == [
         (y, r, c, "annual" if code == "index" else code, code == "index", b)
         for y, _, _, r, c, b, code in STAKES]
-    with pytest.warns(UserWarning, match="1 winter/summer observation"):
+    with pytest.warns(DatasetWarning, match="1 winter/summer observation"):
         targets = build_targets(glacier, select_years(glacier, spinup_years=0))
 
-    # Spec section 7: Gaussian date weights against the glacier's season dates, normalised
+    # The loss (Maslov et al., egusphere-2026-515): Gaussian date weights against the glacier's season dates, normalised
     # per season over the scored records; index readings and a winter reading in an
     # annual-only year get none.
     windows = {1990: ("1989-10-01", None, "1990-10-01"), 1991: ("1990-10-01", "1991-05-01", "1991-10-01"),

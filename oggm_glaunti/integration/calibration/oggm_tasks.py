@@ -6,16 +6,19 @@ OGGM's ``mb_calibration_from_scalar_mb(..., mb_model_class=GlaUnTIMassBalance)``
 ``GlaUnTIMassBalance`` cannot take it as its own, and OGGM's run tasks used the default
 ``melt_f``. :func:`glaunti_mb_calibration_from_scalar_mb` runs OGGM's task unchanged but
 writes to GlaUnTI's own calibration file of the variant (``mb_calib_glaunti_<variant>.json``,
-which the MB model reads first), names the class and the variant in it, and passes the
-variant's own ``melt_f`` and ``prcp_fac = 1`` unless told otherwise (OGGM's task would pass
-``cfg.PARAMS['melt_f']`` and ``cfg.PARAMS['prcp_fac']``, tuned for ``MonthlyTIModel``).
+which the MB model reads first; :func:`.calibration_file.write_oggm_calibration`), names
+the class and the variant in it, and passes the variant's own ``melt_f`` and
+``prcp_fac = 1`` unless told otherwise (OGGM's task would pass ``cfg.PARAMS['melt_f']`` and
+``cfg.PARAMS['prcp_fac']``, tuned for ``MonthlyTIModel``). As every GlaUnTI calibration, it
+starts from the published weights and the arguments given, never from the glacier's
+previous calibration, and its result must lie in the plausible ranges the MB model checks.
 The glacier's ``MonthlyTIModel`` calibration in ``mb_calib.json`` is left as it is.
 """
 from __future__ import annotations
 
 import logging
 
-from oggm import cfg, utils
+from oggm import utils
 
 from ..session.params import get_param, register_file_keys
 
@@ -41,33 +44,30 @@ def glaunti_mb_calibration_from_scalar_mb(gdir, *, variant: str | None = None, *
     -------
     the calibration dict written to ``mb_calib_glaunti_<variant>.json``.
     """
+    from functools import partial
+
     from oggm.core.massbalance import mb_calibration_from_scalar_mb
 
-    from ..run.massbalance import GlaUnTIMassBalance, calibration_filesuffix, load_variant
-    from ..units import ddf_snow_log_to_melt_f
+    from .calibration_file import write_oggm_calibration
+    from .task import refuse_variant_b
+    from ..run.arguments import range_problem
+    from ..run.massbalance import GlaUnTIMassBalance, load_variant, variant_melt_f
 
     variant = str(get_param("glaunti_variant", variant)).upper()
+    refuse_variant_b(variant)
     fixed = {"mb_model_class", "filesuffix", "write_to_gdir"} & set(kwargs)
     if fixed:
         raise ValueError(f"glaunti_mb_calibration_from_scalar_mb sets {sorted(fixed)} itself; remove them")
-    model = load_variant(variant)
-    if hasattr(model, "ti"):
-        kwargs.setdefault("melt_f", ddf_snow_log_to_melt_f(model.ti.ddf_snow_log))
+    kwargs.setdefault("melt_f", variant_melt_f(load_variant(variant)))
     kwargs.setdefault("prcp_fac", 1.0)
     kwargs.setdefault("overwrite_gdir", True)
-    suffix = calibration_filesuffix(variant)
-    previous = cfg.PARAMS.get("glaunti_variant")
-    cfg.PARAMS["glaunti_variant"] = variant  # OGGM builds the class without a variant
-    try:
-        calib = mb_calibration_from_scalar_mb(gdir, mb_model_class=GlaUnTIMassBalance, filesuffix=suffix,
-                                              write_to_gdir=False, **kwargs)
-    finally:
-        cfg.PARAMS["glaunti_variant"] = previous
-    calib = {**calib, "mb_model_class": "GlaUnTIMassBalance", "variant": variant,
-             "calibrated_with": "oggm.core.massbalance.mb_calibration_from_scalar_mb"}
-    # the MB model OGGM's task built ran on the weights the variant's file names, if any
-    if gdir.has_file("mb_calib", filesuffix=suffix):
-        before = gdir.read_json("mb_calib", filesuffix=suffix)
-        calib.update({k: before[k] for k in ("weights_file", "weights_sha256") if k in before})
-    gdir.write_json(calib, "mb_calib", filesuffix=suffix)
-    return calib
+    # the published model under OGGM's values: never the glacier's previous calibration
+    model_class = partial(GlaUnTIMassBalance, variant=variant, use_calibration=False)
+    calib = mb_calibration_from_scalar_mb(gdir, mb_model_class=model_class, write_to_gdir=False, **kwargs)
+    implausible = [p for p in (range_problem(k, float(calib[k])) for k in ("temp_bias", "prcp_fac", "melt_f"))
+                   if p is not None]
+    if implausible:
+        raise RuntimeError(f"{gdir.rgi_id}: OGGM's mb_calibration_from_scalar_mb found an implausible calibration "
+                           f"({'; '.join(implausible)}); nothing was written. Check ref_mb (mm w.e. per year) and "
+                           "the daily climate, or calibrate another parameter")
+    return write_oggm_calibration(gdir, variant, calib)

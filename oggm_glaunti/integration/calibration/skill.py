@@ -14,9 +14,10 @@ the other years and predicts the held-out ones, for
   period; for training years that are not contiguous (leave-k-years-out inside the
   series) the same root search (``scipy.optimize.brentq`` on ``melt_f`` within OGGM's
   bounds) runs on the mean of the training years. Its predictions are summed over the
-  months of the WGMS years (:mod:`oggm_glaunti.integration.run.wgms_year`), as GlaUnTI's
-  are over the same hydrological years: scored on OGGM's calendar years it would lose
-  correlation to the three months of winter accumulation put in the wrong year.
+  months of the WGMS years in the glacier's hemisphere
+  (:mod:`oggm_glaunti.integration.run.wgms_year`), as GlaUnTI's are over the same
+  hydrological years: scored on OGGM's calendar years it would lose correlation to a
+  season's accumulation put in the wrong year.
 
 Scores, pooled over the held-out predictions (each year once per split kind): RMSE, bias
 and Pearson r of the annual (and, where observed, winter and summer) balances, and the
@@ -35,7 +36,7 @@ import numpy as np
 from oggm import cfg, utils
 
 from ...metrics import json_safe, skill
-from ...observation_operators import band_weights, hydro_year_of, wgms_year_of
+from ...observation_operators import band_weights
 from ..session.params import register_file_keys
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heigh
     from oggm.core.massbalance import MonthlyTIModel, mb_calibration_from_scalar_mb
     from scipy import optimize
 
-    from ..run.wgms_year import months_mb, months_specific_mb
+    from ..run.wgms_year import months_mb, months_specific_mb, wgms_months
 
     calib = gdir.read_json("mb_calib") if gdir.has_file("mb_calib") else {}
     prcp_fac = calib.get("prcp_fac", cfg.PARAMS["prcp_fac"] or 2.5)
@@ -95,8 +96,9 @@ def _monthly_ti(gdir, train_years, observed_annual: dict, test_years, band_heigh
         melt_f = optimize.brentq(misfit, cfg.PARAMS["melt_f_min"], cfg.PARAMS["melt_f_max"])
     mb = MonthlyTIModel(gdir, melt_f=melt_f, prcp_fac=prcp_fac, temp_bias=temp_bias, check_calib_params=False)
     # scored on WGMS's own years, as GlaUnTI is (not on OGGM's calendar years)
-    annual = {y: months_specific_mb(mb, fls, y) / 1000.0 for y in test_years}
-    profiles = {y: months_mb(mb, band_heights, y) / 1000.0 for y in test_years} if len(band_heights) else {}
+    annual = {y: months_specific_mb(mb, fls, wgms_months(mb, y)) / 1000.0 for y in test_years}
+    profiles = ({y: months_mb(mb, band_heights, wgms_months(mb, y)) / 1000.0 for y in test_years}
+                if len(band_heights) else {})
     return annual, profiles, float(melt_f)
 
 
@@ -134,14 +136,16 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     from .objective import Objective, initial_theta
     from .observations import Observations, from_wgms, from_wgms_profiles
     from .task import fit_calibration
-    from ..run.massbalance import GlaUnTIMassBalance
+    from .task import refuse_variant_b
+    from ..run.massbalance import glacier_run_of, load_variant
     from ..session.params import get_param
 
     variant = str(get_param("glaunti_variant", variant)).upper()
-    mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
-                            variant=variant, temp_bias=0.0, prcp_fac=1.0)
-    run = mb.glacier_run
-    covered = {int(y) for y in run.years if y != run.partial_year}
+    refuse_variant_b(variant)
+    # the published model, as every calibration: never the glacier's previous calibration
+    run = glacier_run_of(gdir, load_variant(variant), climate_filename, input_filesuffix)
+    covered = set(run.full_years)
+    hydro_year_of, wgms_year_of = run.calendar.hydro_year_of, run.calendar.wgms_year_of
     obs = Observations()
     if not from_wgms(gdir, obs, ref_years):
         raise ValueError(f"{gdir.rgi_id}: glaunti_skill cross-validates on the glacier's own WGMS series, and it "
@@ -160,7 +164,7 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     evaluation_obs = Observations(annual={y: obs.annual[y] for y in years},
                                   winter={y: v for y, v in obs.winter.items() if y in years},
                                   summer={y: v for y, v in obs.summer.items() if y in years},
-                                  profiles=obs.profiles)
+                                  profiles=obs.profiles, windows=obs.windows)
     observed = {kind: getattr(evaluation_obs, kind) for kind in ("annual", "winter", "summer")}
 
     edges = None if obs.profiles is None else obs.profiles.band_edges

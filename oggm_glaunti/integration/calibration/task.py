@@ -55,31 +55,36 @@ the Jacobian through JAX), the correlation, why each parameter was or was not fi
 the misfit of each kind (n, RMSE, bias, sigma, chi-square), the convergence status and
 warnings (a parameter the data do not identify). Refused, writing nothing: a loss that
 is not finite, an optimisation that does not converge, a mean that cannot be matched,
-and a temperature bias or precipitation factor outside the plausible ranges
-(``glaunti_calib_max_abs_temp_bias``, ``glaunti_calib_prcp_fac_range``). Observations the
-daily climate does not fully cover are dropped with a warning (WGMS values, stakes) or
-refused (a geodetic mean over a longer period).
+and a temperature bias, precipitation factor or (``ti``) snow degree-day factor outside
+its plausible range - the one the MB model checks (``glaunti_temp_bias_range``,
+``glaunti_prcp_fac_range``, ``glaunti_melt_f_range``). Observations the daily climate does
+not fully cover are dropped with a warning (WGMS values, stakes) or refused (a geodetic
+mean over a longer period).
+
+**A calibration never reads the previous one**: it starts from the published weights and
+the arguments given, so a broken earlier calibration (its weights file missing or
+replaced, values out of range, unreadable) is simply replaced, and nothing of it (its
+``melt_f``, its weights) is carried into the new file.
 
 For ``ti`` the fitted weights go to ``glaunti_weights_<variant>_<hash>.npz`` first, then the
 JSON names it and its SHA-256 in one atomic rename: a crash in between leaves the previous
-pair intact, and the MB model refuses a weights file whose hash is not the JSON's.
+pair intact, and the MB model refuses a weights file whose hash is not the JSON's (see
+:mod:`.calibration_file`, the file's one writer and reader).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 
 from typing import NamedTuple
 
 import numpy as np
 from oggm import utils
 
-from ...observation_operators import wgms_year_of
+from .calibration_file import write_calibration
 from .observations import Observations, from_geodetic, from_stakes, from_wgms, from_wgms_profiles
-from ..grid.glacier_data import hydro_year_begin
+from ..run.arguments import range_problem
 from ..session.params import get_param, register_file_keys
-from ..units import ddf_snow_log_to_melt_f
 
 log = logging.getLogger(__name__)
 
@@ -113,25 +118,26 @@ def calibration_data(gdir, run, use_wgms: bool = True, ref_years: tuple[int, int
     if use_profiles:
         from_wgms_profiles(gdir, obs, run.grid, ref_years, dz=profile_dz)
     if only_years is not None:
-        obs.keep_wgms_years(only_years)
+        obs.keep_wgms_years(only_years, run.calendar)
     if geodetic is not None:
         from_geodetic(gdir, obs, geodetic)
     if stakes_csv is not None:
-        from_stakes(gdir, obs, stakes_csv, run.grid, run.start_month)
+        from_stakes(gdir, obs, stakes_csv, run.grid)
     if obs.count() == 0:
         why = " (it is not one of OGGM's WGMS reference glaciers)" if use_wgms and not in_wgms else ""
         raise ValueError(f"{gdir.rgi_id}: no calibration data (WGMS, geodetic or stakes) was found or "
                          f"given{why}; pass geodetic=(y0, y1, mm w.e. per yr) or stakes_csv=...")
     have = sorted(obs.years())
-    covered = [int(y) for y in run.years if y != run.partial_year]
+    covered = [int(y) for y in run.full_years]
     if not set(have) & set(covered):
+        wgms = run.calendar.wgms_year_of
         raise ValueError(
-            f"{gdir.rgi_id}: the calibration data ({wgms_year_of(have[0])}-{wgms_year_of(have[-1])}) does not overlap the "
+            f"{gdir.rgi_id}: the calibration data ({wgms(have[0])}-{wgms(have[-1])}) does not overlap the "
             f"daily climate's hydrological years {covered[0]}-{covered[-1]}: extend the daily climate "
             "or choose ref_years inside it"
         )
-    first_day = hydro_year_begin(covered[0], run.start_month)
-    last_day = hydro_year_begin(covered[-1] + 1, run.start_month) - np.timedelta64(1, "D")
+    first_day = run.calendar.begin(covered[0])
+    last_day = run.calendar.end(covered[-1]) - np.timedelta64(1, "D")
     for note in obs.keep_covered(set(covered), first_day, last_day, gdir.rgi_id):
         obs.sources.append(note)
     years = sorted(y for y in obs.years() if y in covered)
@@ -263,16 +269,16 @@ def fit_calibration(gdir, *, variant: str | None = None, parameters=None, use_wg
     (:class:`Fit`, (objective, theta))
     """
     from .objective import Objective, apply_parameters
-    from ..run.massbalance import GlaUnTIMassBalance, load_variant
+    from ..run.massbalance import glacier_run_of, load_variant, variant_melt_f
 
     variant = str(get_param("glaunti_variant", variant)).upper()
-    if variant == "B":
-        raise ValueError("variant B (the GRU baseline) has no physical parameters to calibrate; use A, C or D")
+    refuse_variant_b(variant)
     if not (np.isfinite(prcp_fac) and prcp_fac > 0):
         raise ValueError(f"prcp_fac must be a positive factor; got {prcp_fac}")
-    mb = GlaUnTIMassBalance(gdir, filename=climate_filename, input_filesuffix=input_filesuffix,
-                            variant=variant, temp_bias=0.0, prcp_fac=1.0)
-    run = mb.glacier_run
+    # always from the published weights, never from the glacier's previous calibration
+    # (its values or its files): a fit never depends on an earlier one, and replaces a broken one
+    model = load_variant(variant)
+    run = glacier_run_of(gdir, model, climate_filename, input_filesuffix)
     fit_ti = parameters is not None and "ti" in tuple(parameters)
     if use_profiles is None:
         use_profiles = fit_ti
@@ -288,10 +294,7 @@ def fit_calibration(gdir, *, variant: str | None = None, parameters=None, use_wg
         mean_kind = "annual" if obs.annual else ("geodetic" if obs.geodetic is not None else None)
     if mean_kind is not None and "temp_bias" not in parameters and not fit_ti:
         mean_kind = None  # prcp_fac alone: the mean is whatever the data make it
-    # always from the published weights: a fit never depends on an earlier one
-    model = load_variant(variant)
-    objective = Objective(run, obs, years, parameters, sigmas, hemisphere=gdir.hemisphere,
-                          match_mean=mean_kind, model=model, score_only=score_only,
+    objective = Objective(run, obs, years, parameters, sigmas, match_mean=mean_kind, model=model, score_only=score_only,
                           log_prcp_fac=float(np.log(prcp_fac)))
     theta, history = objective.minimise(max_steps=max_steps, tolerance=tolerance, progress=progress)
     mean_misfit = None
@@ -302,12 +305,28 @@ def fit_calibration(gdir, *, variant: str | None = None, parameters=None, use_wg
     misfit = objective.misfit(theta)
     summary = judge(gdir.rgi_id, parameters, theta, fitted, posterior, history, max_steps, mean_kind,
                     mean_misfit, why, misfit, objective.spec.score_only)
-    fit = Fit(fitted, tuple(parameters), list(obs.sources), list(years), misfit, list(history), mb.melt_f, summary)
+    fit = Fit(fitted, tuple(parameters), list(obs.sources), list(years), misfit, list(history),
+              variant_melt_f(model), summary)
     return fit, (objective, theta)
 
 
+def refuse_variant_b(variant: str) -> None:
+    """Variant B (the GRU baseline) cannot be calibrated: raise at once, before any work."""
+    if variant == "B":
+        raise ValueError("variant B (the GRU baseline) has no physical parameters to calibrate (no TI melt factor, "
+                         "no TI parameters); use A, C or D")
 
 
+def fitted_range_problems(fitted) -> list[str]:
+    """Why a fit's temperature bias, precipitation factor or (TI fitted) snow degree-day
+    factor lies outside its plausible range (:data:`~oggm_glaunti.integration.run.arguments.RANGES`: the same
+    ranges the MB model checks); empty if none does."""
+    from ..units import ddf_snow_log_to_melt_f
+
+    values = {"temp_bias": fitted.temp_bias, "prcp_fac": fitted.prcp_fac}
+    if hasattr(fitted.model, "ti"):
+        values["melt_f"] = ddf_snow_log_to_melt_f(fitted.model.ti.ddf_snow_log)
+    return [p for p in (range_problem(name, float(v)) for name, v in values.items()) if p is not None]
 
 
 def judge(rgi_id: str, parameters, theta, fitted, posterior: dict, history, max_steps: int,
@@ -328,15 +347,12 @@ def judge(rgi_id: str, parameters, theta, fitted, posterior: dict, history, max_
             f"{rgi_id}: the {mean_kind} reference mean could not be matched (off by {mean_misfit * 1000:.1f} mm "
             f"w.e./yr, tolerance {tolerance * 1000:g}); nothing was written. Check the observations' units and "
             "years, or pass match_mean=False knowingly")
-    max_tb = float(get_param("glaunti_calib_max_abs_temp_bias"))
-    low, high = (float(v) for v in get_param("glaunti_calib_prcp_fac_range"))
-    if not abs(fitted.temp_bias) <= max_tb or not low <= fitted.prcp_fac <= high:
+    implausible = fitted_range_problems(fitted)
+    if implausible:
         raise RuntimeError(
-            f"{rgi_id}: implausible calibration (temp_bias {fitted.temp_bias:+.2f} degC, prcp_fac "
-            f"{fitted.prcp_fac:.2f}; plausible: |temp_bias| <= {max_tb:g}, prcp_fac in [{low:g}, {high:g}]); "
-            "nothing was written. Check the observations (units: m w.e. for stakes, mm w.e. per year for "
-            "geodetic) and the daily climate, or widen cfg.PARAMS['glaunti_calib_max_abs_temp_bias'] / "
-            "['glaunti_calib_prcp_fac_range'] knowingly")
+            f"{rgi_id}: implausible calibration ({'; '.join(implausible)}); nothing was written. Check the "
+            "observations (units: mm w.e. for WGMS series and geodetic means, m w.e. for stakes) and the daily "
+            "climate")
     names = _coordinate_names(parameters)
     sd = posterior["sd"]
     uncertainty, warnings = {}, []
@@ -389,84 +405,6 @@ def judge(rgi_id: str, parameters, theta, fitted, posterior: dict, history, max_
 
 
 def _coordinate_names(parameters) -> list[str]:
-    from ...core import TRAINABLE_NAMES
+    from .layout import ParameterLayout
 
-    names = []
-    for p in parameters:
-        names += [f"ti.{n}" for n in TRAINABLE_NAMES] if p == "ti" else ["log_prcp_fac" if p == "prcp_fac" else p]
-    return names
-
-
-def write_calibration(gdir, variant: str, fitted, parameters: list, sources: list, years,
-                      misfit: dict, history, default_melt_f: float, notes: str = "",
-                      extra: dict | None = None) -> dict:
-    """Write a calibration to the glacier directory, where the MB model finds it.
-
-    ``mb_calib_glaunti_<variant>.json`` gets the fitted temperature bias, precipitation
-    factor, the data used and the misfits (and ``extra``: uncertainty, status, warnings);
-    when the TI parameters were fitted (``'ti'`` in ``parameters``) the model goes first
-    to ``glaunti_weights_<variant>_<hash>.npz``, then the JSON names it and its SHA-256
-    (``weights_file``, ``weights_sha256``) in one atomic rename, so that the pair is
-    replaced at once; :class:`~.massbalance.GlaUnTIMassBalance` loads it by default.
-
-    Returns
-    -------
-    the dict written.
-    """
-    import json
-
-    from ...atomic import atomic_path
-    from ..run.massbalance import calibration_filesuffix
-
-    out = {
-        "rgi_id": gdir.rgi_id,
-        "mb_model_class": "GlaUnTIMassBalance",
-        "variant": variant,
-        "temp_bias": fitted.temp_bias,
-        "prcp_fac": fitted.prcp_fac,
-        "melt_f": default_melt_f,
-        "calibrated_parameters": list(parameters),
-        "data": list(sources),
-        "hydro_years": [int(years[0]), int(years[-1])],
-        "misfit_m_we": misfit,
-        "loss_history": [float(v) for v in history],
-        **(extra or {}),
-    }
-    previous = set()
-    if "ti" in parameters:
-        from ...weights import save_model
-        from ...weights.registry import sha256_of
-
-        previous = _weights_files(gdir, variant)
-        staging = gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}_staging")
-        save_model(fitted.model, staging, notes=notes or f"fine-tuned on {gdir.rgi_id} by glaunti_calibrate")
-        digest = sha256_of(staging)
-        path = gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}_{digest[:12]}")
-        os.replace(staging, path)
-        out["weights_file"] = os.path.basename(path)
-        out["weights_sha256"] = digest
-        out["melt_f"] = ddf_snow_log_to_melt_f(fitted.model.ti.ddf_snow_log)
-    target = gdir.get_filepath("mb_calib", filesuffix=calibration_filesuffix(variant))
-    with atomic_path(target, suffix=".json") as tmp, open(tmp, "w") as f:
-        json.dump(_plain(out), f, indent=1)
-    for old in previous - {out.get("weights_file")}:  # the new pair is in place
-        os.remove(os.path.join(gdir.dir, old))
-    return out
-
-
-def _weights_files(gdir, variant: str) -> set[str]:
-    stem = os.path.splitext(os.path.basename(gdir.get_filepath("glaunti_weights", filesuffix=f"_{variant}_")))[0]
-    return {f for f in os.listdir(gdir.dir) if f.startswith(stem) and f.endswith(".npz")}
-
-
-def _plain(value):
-    """JSON-ready: numpy scalars and arrays as Python numbers and lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return ParameterLayout(tuple(parameters)).coordinate_names

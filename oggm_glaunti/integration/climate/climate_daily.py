@@ -49,6 +49,7 @@ from numpy.random import PCG64, Generator, SeedSequence
 from oggm import cfg, utils
 
 from . import disaggregation as dis
+from ...plausible import check_reference_height
 from .daily_file import select_years, write_daily_climate_file
 from ..session.params import get_param, register_file_keys
 
@@ -61,6 +62,17 @@ _PRODUCERS = {
     'climate_historical': 'oggm.tasks.process_climate_data (or '
                           'process_custom_climate_data for a custom file)',
     'gcm_data': 'oggm.tasks.process_cmip_data (or process_gcm_data)',
+}
+
+
+#: Each disaggregation setting (task argument) and its cfg.PARAMS key.
+_SETTING_KEYS = {
+    'seed': 'glaunti_daily_seed',
+    'temp_std_default': 'glaunti_daily_temp_std_default',
+    'ar1': 'glaunti_daily_temp_ar1',
+    'p_wet_after_dry': 'glaunti_daily_p_wet_after_dry',
+    'p_wet_after_wet': 'glaunti_daily_p_wet_after_wet',
+    'gamma_shape': 'glaunti_daily_prcp_gamma_shape',
 }
 
 
@@ -86,21 +98,22 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
                        p_wet_after_dry, p_wet_after_wet, gamma_shape,
                        y0, y1) -> str:
     """Shared body of the two disaggregation tasks."""
-    seed = get_param('glaunti_daily_seed', seed)
-    std_default = get_param('glaunti_daily_temp_std_default',
-                            temp_std_default)
-    kw = dict(ar1=get_param('glaunti_daily_temp_ar1', ar1),
-              p_wet_after_dry=get_param('glaunti_daily_p_wet_after_dry',
-                                        p_wet_after_dry),
-              p_wet_after_wet=get_param('glaunti_daily_p_wet_after_wet',
-                                        p_wet_after_wet),
-              gamma_shape=get_param('glaunti_daily_prcp_gamma_shape',
-                                    gamma_shape))
-    if not std_default >= 0:
-        raise ValueError(f'temp_std_default must be >= 0, got {std_default}.')
+    given = dict(seed=seed, temp_std_default=temp_std_default, ar1=ar1,
+                 p_wet_after_dry=p_wet_after_dry, p_wet_after_wet=p_wet_after_wet,
+                 gamma_shape=gamma_shape)
+    values = {name: get_param(key, given[name]) for name, key in _SETTING_KEYS.items()}
+    labels = {name: f'{name} (argument)' if given[name] is not None else f"cfg.PARAMS['{key}']"
+              for name, key in _SETTING_KEYS.items()}
+    dis.check_settings(**values, labels=labels)
+    seed, std_default = int(values.pop('seed')), float(values.pop('temp_std_default'))
+    kw = {name: float(value) for name, value in values.items()}
 
     ds = _read_monthly(gdir, in_key, in_suffix)
     fname = os.path.basename(gdir.get_filepath(in_key, filesuffix=in_suffix))
+    ref_hgt = check_reference_height(
+        ds.attrs.get('ref_hgt'), f'{gdir.rgi_id}: {fname}, global attribute ref_hgt',
+        f' It is the height of the climate data {fname} was made from: correct it there and '
+        f'rerun {_PRODUCERS[in_key]}.')
     years = ds['time.year'].values.astype(int)
     months = ds['time.month'].values.astype(int)
     steps = years * 12 + months
@@ -144,7 +157,7 @@ def _disaggregate_file(gdir, in_key: str, in_suffix: str, out_key: str,
              **{f'glaunti_{k}': float(v) for k, v in kw.items()}}
     return write_daily_climate_file(
         gdir, dis.daily_dates(years, months)[dsel], temp[dsel], prcp[dsel],
-        float(ds.attrs['ref_hgt']), float(ds.attrs['ref_pix_lon']),
+        ref_hgt, float(ds.attrs['ref_pix_lon']),
         float(ds.attrs['ref_pix_lat']),
         source=f'{ds.attrs.get("climate_source", fname)} (daily, '
                'stochastic disaggregation)',

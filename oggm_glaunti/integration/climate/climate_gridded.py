@@ -20,11 +20,11 @@ import numpy as np
 import xarray as xr
 from oggm import utils
 
+from ...hydro_calendar import calendar_year
+from ...plausible import GRAVITY, check_reference_height
 from .daily_file import select_years, write_daily_climate_file
 
 log = logging.getLogger(__name__)
-
-GRAVITY = 9.80665  # m s-2, to convert geopotential to height
 
 _TIME_NAMES = ('time', 'valid_time')
 _LON_NAMES = ('lon', 'longitude')
@@ -129,6 +129,31 @@ def _at_glacier(da: xr.DataArray, lon: float, lat: float, method: str,
     return out.drop_vars([xn, yn], errors='ignore'), rlon, rlat
 
 
+#: Calendars whose days are those of numpy's datetime64 (proleptic Gregorian).
+_STANDARD_CALENDARS = ('standard', 'gregorian', 'proleptic_gregorian')
+
+
+def _standard_days(time: xr.DataArray, fname: str, var: str) -> np.ndarray:
+    """The days of ``time`` as ``datetime64[D]``; a ValueError naming the calendar, and how
+    to convert it, when it is not the standard one (a no-leap file would otherwise have a
+    gap at every 29 February, and a 360-day file days that do not exist)."""
+    try:
+        calendar = time.dt.calendar
+    except (AttributeError, TypeError):
+        raise ValueError(f'{fname}: the time axis of {var!r} is not read as dates (values '
+                         f'{time.values[:2]}...): it needs CF `units` such as "days since '
+                         '1950-01-01" and a `calendar`.') from None
+    if calendar not in _STANDARD_CALENDARS:
+        align = ", align_on='year'" if calendar == '360_day' else ''
+        raise ValueError(
+            f'{fname}: the time axis of {var!r} is on the {calendar!r} calendar; only the '
+            'standard (Gregorian) calendar is read, with one value for every day. Convert the '
+            f"file first, e.g. with xarray: ds.convert_calendar('standard'{align}, "
+            "missing=np.nan).interpolate_na('time'), which fills the days this calendar lacks "
+            '(such as 29 February) by linear interpolation.')
+    return time.values.astype('datetime64[D]')
+
+
 def _daily_series(dsets: list, var: str, lon: float, lat: float,
                   method: str):
     """Point time series of ``var`` concatenated over the files."""
@@ -141,11 +166,7 @@ def _daily_series(dsets: list, var: str, lon: float, lat: float,
         if tn is None or pt.ndim != 1:
             raise ValueError(f'{fname}: {var!r} must have the dimensions '
                              f'(time, lat, lon), got {ds[var].dims}.')
-        try:
-            days = pt[tn].values.astype('datetime64[D]')
-        except (TypeError, ValueError):
-            raise ValueError(f'{fname}: the time axis of {var!r} is not in '
-                             'the standard calendar; convert it first.')
+        days = _standard_days(pt[tn], fname, var)
         parts.append((days, pt.values.astype(np.float64), pt))
         ref = (rlon, rlat)
     if not parts:
@@ -195,7 +216,12 @@ def _orog_value(da, units, lon, lat, method, fname):
     if pt.ndim != 0:
         raise ValueError(f'{fname}: orography {da.name!r} must be 2-D '
                          f'(lat, lon), possibly with a time of length 1.')
-    return float(pt) * factor, rlon, rlat
+    used = units if units is not None else da.attrs.get('units')
+    height = check_reference_height(
+        float(pt) * factor, f'{fname}: orography {da.name!r} at the glacier (units {used!r})',
+        " If the variable is a geopotential, pass orography_units='m2 s-2'; else correct the "
+        'file or pass the true units as orography_units=.')
+    return height, rlon, rlat
 
 
 @utils.entity_task(log, writes=['climate_historical_daily'])
@@ -296,7 +322,7 @@ def process_daily_gridded_climate(gdir, filepath=None, *,
                     'kg m-2 day-1)', gdir.rgi_id, prcp.min())
     prcp = np.clip(prcp, 0, None)
 
-    years = tdays.astype('datetime64[Y]').astype(int) + 1970
+    years = calendar_year(tdays)
     sel = select_years(years, y0, y1, 'the daily files')
     names = ', '.join(f for f, _ in dsets)
     write_daily_climate_file(

@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 from oggm import cfg, utils
 
+from ...plausible import check_reference_height
 from .._io import write_netcdf_atomic
 
 DAILY_PRCP_UNITS = 'kg m-2 day-1'
@@ -89,8 +90,9 @@ def write_daily_climate_file(gdir, time, temp, prcp, ref_hgt: float,
                              units_hint: str = '') -> str:
     """Write a daily climate file (format: see module docstring).
 
-    The values are checked first (:func:`check_daily_plausible`): implausible ones raise
-    a ValueError and nothing is written.
+    The values are checked first (:func:`check_daily_plausible`, and ``ref_hgt`` by
+    :func:`oggm_glaunti.plausible.check_reference_height`): implausible ones raise a
+    ValueError and nothing is written.
 
     Parameters
     ----------
@@ -122,6 +124,7 @@ def write_daily_climate_file(gdir, time, temp, prcp, ref_hgt: float,
     """
     time = np.asarray(time, dtype='datetime64[D]')
     check_daily_plausible(time, temp, prcp, f'{gdir.rgi_id}, {source}', units_hint)
+    ref_hgt = check_reference_height(ref_hgt, f'{gdir.rgi_id}, {source}: ref_hgt')
     y0 = int(str(time[0])[:4])
     unit = ('days since 1801-01-01' if y0 > 1800
             else f'days since {y0:04d}-01-01')

@@ -35,21 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-
-def days_in_months(years: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Number of days of each (year, month) in the proleptic Gregorian
-    calendar."""
-    start = month_starts(years, months)
-    return ((start.astype('datetime64[M]') + 1).astype('datetime64[D]')
-            - start).astype(int)
-
-
-def month_starts(years: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """First day of each (year, month) as ``datetime64[D]``."""
-    years = np.asarray(years, dtype=np.int64)
-    months = np.asarray(months, dtype=np.int64)
-    m = (years - 1970) * 12 + (months - 1)
-    return m.astype('datetime64[M]').astype('datetime64[D]')
+from ...hydro_calendar import days_in_months, month_starts
 
 
 def daily_dates(years: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -61,19 +47,53 @@ def daily_dates(years: np.ndarray, months: np.ndarray) -> np.ndarray:
     return np.repeat(start, ndays) + offset
 
 
-def _check_params(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape):
-    if not 0 <= ar1 < 1:
-        raise ValueError(f'ar1 must be in [0, 1), got {ar1}.')
-    for name, p in (('p_wet_after_dry', p_wet_after_dry),
-                    ('p_wet_after_wet', p_wet_after_wet)):
-        if not 0 <= p <= 1:
-            raise ValueError(f'{name} must be a probability in [0, 1], '
-                             f'got {p}.')
-    if p_wet_after_dry == 0 and p_wet_after_wet == 0:
-        raise ValueError('p_wet_after_dry and p_wet_after_wet are both 0: '
-                         'no day could ever be wet.')
-    if not gamma_shape > 0:
-        raise ValueError(f'gamma_shape must be > 0, got {gamma_shape}.')
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float('nan')
+
+
+def settings_problems(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape,
+                      temp_std_default=0., seed=0, labels: dict | None = None) -> list[str]:
+    """What is wrong with the disaggregation settings (an empty list when nothing).
+
+    ``labels`` maps a setting's name to how the user gave it (e.g. the ``cfg.PARAMS``
+    key), for the messages. The wet-day chain must be able to enter and leave wet spells:
+    ``p_wet_after_dry`` in (0, 1] and ``p_wet_after_wet`` in [0, 1).
+    """
+    labels = labels or {}
+    name = lambda key: labels.get(key, key)  # noqa: E731
+    problems = []
+    if not 0 <= _number(ar1) < 1:
+        problems.append(f'{name("ar1")} = {ar1!r}: the lag-1 autocorrelation of daily '
+                        'temperature must be in [0, 1)')
+    if not 0 < _number(p_wet_after_dry) <= 1:
+        problems.append(f'{name("p_wet_after_dry")} = {p_wet_after_dry!r}: the probability of a '
+                        'wet day after a dry day must be in (0, 1] (with 0 the chain never leaves '
+                        'a dry spell: no day would be wet)')
+    if not 0 <= _number(p_wet_after_wet) < 1:
+        problems.append(f'{name("p_wet_after_wet")} = {p_wet_after_wet!r}: the probability of a '
+                        'wet day after a wet day must be in [0, 1) (with 1 every day after the '
+                        'first wet one would be wet)')
+    if not 0 < _number(gamma_shape) < np.inf:
+        problems.append(f'{name("gamma_shape")} = {gamma_shape!r}: the gamma shape of wet-day '
+                        'amounts must be > 0')
+    if not 0 <= _number(temp_std_default) < np.inf:
+        problems.append(f'{name("temp_std_default")} = {temp_std_default!r}: the within-month '
+                        'standard deviation of daily temperature must be >= 0 (degC)')
+    if not (_number(seed) >= 0 and _number(seed).is_integer()):
+        problems.append(f'{name("seed")} = {seed!r}: the seed must be a whole number >= 0')
+    return problems
+
+
+def check_settings(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape, temp_std_default=0.,
+                   seed=0, labels: dict | None = None) -> None:
+    """Raise a ValueError listing every problem of :func:`settings_problems`."""
+    problems = settings_problems(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape,
+                                 temp_std_default, seed, labels)
+    if problems:
+        raise ValueError('Disaggregation settings out of range: ' + '; '.join(problems) + '.')
 
 
 def _wet_days(u: np.ndarray, p01: float, p11: float) -> np.ndarray:
@@ -114,9 +134,9 @@ def disaggregate_monthly(temp: np.ndarray, prcp: np.ndarray,
     ar1 : float
         lag-1 autocorrelation of daily temperature anomalies, in [0, 1).
     p_wet_after_dry, p_wet_after_wet : float
-        wet-day transition probabilities of the Markov chain.
+        wet-day transition probabilities of the Markov chain, in (0, 1] and [0, 1).
     gamma_shape : float
-        shape of the gamma distribution of wet-day amounts.
+        shape of the gamma distribution of wet-day amounts, > 0.
 
     Returns
     -------
@@ -139,7 +159,7 @@ def disaggregate_monthly(temp: np.ndarray, prcp: np.ndarray,
         raise ValueError('prcp and temp_std must be >= 0.')
     if np.any(ndays < 2):
         raise ValueError('every month needs at least 2 days.')
-    _check_params(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape)
+    check_settings(ar1, p_wet_after_dry, p_wet_after_wet, gamma_shape)
 
     n = int(ndays.sum())
     month = np.repeat(np.arange(temp.size), ndays)

@@ -11,9 +11,11 @@ resolution depends on the glacier size). :func:`glaunti_model_grid` writes
 - extent: the outline's bounding box snapped outwards to multiples of ``dx``
   in that projection, plus ``margin_cells`` cells (default 4, i.e. 400 m) on
   each side so that the corrector's 3x3 convolutions see terrain around the
-  glacier; grids with fewer than ``min_cells`` (default 8) cells along an
-  axis are padded symmetrically, because the corrector pools three times by
-  two and needs H, W >= 8;
+  glacier, widened symmetrically (with real terrain) to 8 cells along an axis
+  where shorter, because the corrector pools three times by two and needs
+  H, W >= 8: this is the glacier's own grid, the corrector's window; the
+  grid is then widened to at least ``min_cells`` (default 8) cells and to a
+  multiple of ``size_multiple`` cells per axis, outside the window;
 - coordinates ``x``, ``y`` (m): cell centres, ``y`` descending (north up);
 - ``elevation`` (m, (y, x)): ``dem.tif`` averaged onto the cells (cells of
   DEM voids are filled from ``gridded_data.nc``'s void-filled ``topo``;
@@ -36,8 +38,8 @@ resolution depends on the glacier size). :func:`glaunti_model_grid` writes
   ``has_facies`` = 0), 0 outside the outline otherwise.
 
 Other global attributes: ``dx`` (m), ``margin_cells``, ``glacier_window``
-(row0, col0, n_rows, n_cols: the glacier's own grid, before size bucketing;
-the corrector sees only this window), ``rgi_id``,
+(row0, col0, n_rows, n_cols: the glacier's own grid, before ``min_cells``
+and size bucketing; the corrector sees only this window), ``rgi_id``,
 ``has_facies``, ``facies_source``, ``elevation_std_source`` and, when the
 glacier has a climate file, ``ref_hgt`` (m; from
 ``climate_historical_daily.nc``, else ``climate_historical.nc``; named in
@@ -60,11 +62,17 @@ from rasterio.warp import Resampling, reproject
 
 from .._io import write_netcdf_atomic
 from ..session.params import get_param, register_file_keys
-from .raster_checks import check_dem_values, check_elevation_std_values, check_facies_probabilities
+from .raster_checks import (MAX_PLAUSIBLE_ELEVATION_STD, check_dem_values, check_elevation_std_values,
+                            check_facies_probabilities)
+from .resolution import warn_outside_quiet_dx
 
 log = logging.getLogger(__name__)
 
 register_file_keys()  # before the entity tasks below document their files
+
+#: The corrector's smallest grid: it max-pools three times by two (the core's
+#: ``oggm_glaunti.core.corrector.MIN_GRID_SIZE``; not imported, to keep JAX out of this task).
+CORRECTOR_MIN_CELLS = 8
 
 #: Facies classes, in the order of the corrector's input channels.
 FACIES_CLASSES = ('ice', 'snow', 'debris', 'firn', 'shadow',
@@ -103,16 +111,24 @@ def grid_layout(bounds: tuple[float, float, float, float], dx: float,
     return Affine(dx, 0., i0 * dx, 0., -dx, j1 * dx), j1 - j0, i1 - i0
 
 
-def glacier_window(bounds, dx: float, margin_cells: int, min_cells: int,
+def glacier_window(bounds, dx: float, margin_cells: int, transform: Affine,
                    shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(row0, col0, n_rows, n_cols) of the glacier's own grid - the layout without
-    size bucketing - inside the bucketed grid of ``shape`` (:func:`grid_layout` widens
-    it symmetrically). The corrector sees only this window, so that a glacier's SMB
-    does not depend on its bucket."""
-    _, own_ny, own_nx = grid_layout(bounds, dx, margin_cells, min_cells, 1)
-    extra_rows, extra_cols = shape[0] - own_ny, shape[1] - own_nx
-    # rows count from the north edge, which _widen moves by the larger half
-    return extra_rows - extra_rows // 2, extra_cols // 2, own_ny, own_nx
+    """(row0, col0, n_rows, n_cols) of the glacier's own grid inside the grid of
+    ``transform`` and ``shape``.
+
+    The glacier's own grid is the outline's box plus ``margin_cells``, widened (with real
+    terrain) to the corrector's minimum :data:`CORRECTOR_MIN_CELLS` where smaller. The
+    corrector sees only this window: cells added beyond it - to reach ``min_cells`` or a
+    multiple of ``size_multiple`` - are outside it, so that padding a grid never changes
+    the glacier's SMB (the CNN's RMS normalisations average over every position they see).
+    """
+    own, own_ny, own_nx = grid_layout(bounds, dx, margin_cells, CORRECTOR_MIN_CELLS, 1)
+    row0 = int(round((transform.f - own.f) / dx))
+    col0 = int(round((own.c - transform.c) / dx))
+    if not (0 <= row0 <= shape[0] - own_ny and 0 <= col0 <= shape[1] - own_nx):  # by construction
+        raise RuntimeError(f'the glacier window {(row0, col0, own_ny, own_nx)} is not inside the '
+                           f'{shape} grid')
+    return row0, col0, own_ny, own_nx
 
 
 def _reproject(src, src_transform, src_crs, dst_transform, dst_crs, shape,
@@ -238,7 +254,9 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     gdir : oggm.GlacierDirectory
         the glacier directory.
     dx : float, optional
-        cell size (m), default 100.
+        cell size (m), default 100: what the corrector was trained on. Variants C
+        and D refuse grids outside 50..200 m and warn outside 75..150 m (see
+        :mod:`.resolution`); the task warns outside 75..150 m.
     margin_cells : int, optional
         cells added on each side of the outline's bounding box, default 4.
     facies_raster : path-like, optional
@@ -256,9 +274,13 @@ def glaunti_model_grid(gdir, dx: float | None = None,
         per-pixel DEM uncertainty (m), any CRS, area-averaged; cells without
         data get ``elevation_std_default``.
     elevation_std_default : float, optional
-        elevation uncertainty (m) where none is known, default 10.
+        elevation uncertainty (m) where none is known, default 10; at most
+        :data:`~.raster_checks.MAX_PLAUSIBLE_ELEVATION_STD` (5699 m), as the
+        raster's values.
     min_cells : int, optional
-        minimum cells per axis (padding), default 8.
+        minimum cells per axis of the grid, default 8 (never fewer than the
+        corrector's 8). Cells added to reach it lie outside the glacier's own
+        grid, which the corrector sees, so they change no SMB.
     size_multiple : int, optional
         cells per axis are rounded up to a multiple of this (default 16) by
         widening the margin, so that glaciers of similar size share compiled
@@ -272,10 +294,13 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     size_multiple = int(get_param('glaunti_grid_size_multiple', size_multiple))
     std_default = float(get_param('glaunti_grid_elevation_std_default',
                                   elevation_std_default))
-    if not dx > 0 or margin < 0 or min_cells < 1 or size_multiple < 1 or not std_default >= 0:
+    if (not dx > 0 or margin < 0 or min_cells < 1 or size_multiple < 1
+            or not 0 <= std_default <= MAX_PLAUSIBLE_ELEVATION_STD):
         raise ValueError(f'Invalid grid settings: dx={dx} (> 0), margin_cells'
                          f'={margin} (>= 0), min_cells={min_cells} (>= 1), '
-                         f'elevation_std_default={std_default} (>= 0).')
+                         f'elevation_std_default={std_default} (0..'
+                         f'{MAX_PLAUSIBLE_ELEVATION_STD:.0f} m).')
+    warn_outside_quiet_dx(dx, f'{gdir.rgi_id}: glaunti_model_grid')
     dem_path = gdir.get_filepath('dem')
     if not os.path.exists(dem_path):
         raise FileNotFoundError(f'{gdir.rgi_id}: {dem_path} is missing: run '
@@ -283,9 +308,10 @@ def glaunti_model_grid(gdir, dx: float | None = None,
     outlines = gdir.read_shapefile('outlines')
     geom = shapely.make_valid(shapely.union_all(outlines.geometry.values))
     crs = CRS.from_user_input(gdir.grid.proj.srs)
-    transform, ny, nx = grid_layout(geom.bounds, dx, margin, min_cells, size_multiple)
+    transform, ny, nx = grid_layout(geom.bounds, dx, margin, max(min_cells, CORRECTOR_MIN_CELLS),
+                                    size_multiple)
     shape = (ny, nx)
-    window = glacier_window(geom.bounds, dx, margin, min_cells, shape)
+    window = glacier_window(geom.bounds, dx, margin, transform, shape)
 
     dem, dtr, dcrs = _read_raster(dem_path, 'DEM')
     check_dem_values(dem, dem_path)

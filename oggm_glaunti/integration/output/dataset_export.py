@@ -15,13 +15,16 @@ paper's dataset uses (``docs/dataset_format.md``, :mod:`oggm_glaunti.dataset_lay
 - a user's stake CSV (:func:`read_stake_csv`) in ``point_smb.csv``.
 
 Season dates: year ``Y`` (the WGMS label, the year its end date falls in) runs from 1
-October ``Y-1`` to 1 October ``Y`` and is split on 1 May (northern hemisphere; in the south
-the months of ``glaunti_hydro_start_month_sh`` and the winter end shifted by six months);
+October ``Y-1`` to 1 October ``Y`` and is split on 1 May in the northern hemisphere, from
+1 April ``Y-1`` to 1 April ``Y`` split on 1 November in the southern one (the glacier's
+calendar, :func:`~oggm_glaunti.integration.grid.glacier_data.glacier_calendar`);
 a year without any winter or summer value (balance or stake) gets no midseason date and
 runs as one period, as in the released dataset.
 Where OGGM's WGMS table has WGMS's own survey dates (FoG columns ``BEGIN_PERIOD``,
-``END_WINTER``, ``END_PERIOD``, ``YYYYMMDD``) those are used instead; OGGM's shipped tables
-have none, so the defaults apply. :func:`export_glaunti_dataset` runs the task over many
+``END_WINTER``, ``END_PERIOD``, ``YYYYMMDD``; :func:`~oggm_glaunti.integration.calibration.observations.wgms_window`)
+those are used instead, whatever the year's length (floating survey dates can make it
+longer than 366 days, as in the released dataset); OGGM's shipped tables have none, so
+the defaults apply. :func:`export_glaunti_dataset` runs the task over many
 glacier directories and writes ``index.csv``.
 
 This module writes files in the dataset's layout and knows nothing of training (of the
@@ -42,46 +45,15 @@ from oggm import utils
 
 from ... import dataset_layout as layout
 from ...atomic import atomic_folder, atomic_path
-from ...core.plan import MAX_DAYS_PER_YEAR
-from ...observation_operators import first_of_month_after, hydro_year_of, season_month
-from ..calibration.observations import read_stake_file
-from ..grid.glacier_data import hydro_year_begin, read_daily_climate, read_model_grid
-from ..session.params import get_param
+from ..calibration.observations import read_stake_file, wgms_window
+from ..grid.glacier_data import glacier_calendar, read_daily_climate, read_model_grid
 
 log = logging.getLogger(__name__)
-
-#: WGMS Fluctuations-of-Glaciers date columns (``YYYYMMDD``; ``99`` marks an unknown part).
-WGMS_DATE_COLUMNS = {"begin": "BEGIN_PERIOD", "midseason": "END_WINTER", "end": "END_PERIOD"}
-
-
-def _months(gdir) -> tuple[int, int]:
-    """First month of the hydrological year and first month of summer, by hemisphere."""
-    hemisphere = "sh" if gdir.hemisphere == "sh" else "nh"
-    return (int(get_param(f"glaunti_hydro_start_month_{hemisphere}")),
-            season_month(int(get_param("glaunti_winter_end_month")), hemisphere))
-
-
-def default_window(year: int, start_month: int, summer_month: int) -> tuple[np.datetime64, ...]:
-    """(begin, midseason, end) of WGMS year ``year``: the first of ``start_month`` before
-    and in ``year``, split on the first of ``summer_month`` between them."""
-    ours = hydro_year_of(year)
-    begin, end = hydro_year_begin(ours, start_month), hydro_year_begin(ours + 1, start_month)
-    return begin, first_of_month_after(begin, summer_month), end
-
-
-def _wgms_date(value) -> Optional[np.datetime64]:
-    """A WGMS ``YYYYMMDD`` date, or None when missing or partly unknown (``99``)."""
-    try:
-        text = f"{int(float(value)):08d}"
-        return np.datetime64(f"{text[:4]}-{text[4:6]}-{text[6:]}")
-    except (TypeError, ValueError, OverflowError):
-        return None
-
 
 def _year_table(gdir, years: np.ndarray, first: np.datetime64, last: np.datetime64,
                 use_wgms: bool) -> pd.DataFrame:
     """``total_smb.csv``: every year's dates, WGMS balances (m w.e.) where measured."""
-    start_month, summer_month = _months(gdir)
+    calendar = glacier_calendar(gdir.hemisphere)
     wgms = pd.DataFrame()
     if use_wgms:
         try:
@@ -92,16 +64,13 @@ def _year_table(gdir, years: np.ndarray, first: np.datetime64, last: np.datetime
             log.info("(%s) no WGMS balances: %s", gdir.rgi_id, exc)
     rows, previous_end = [], None
     for year in years:
-        begin, mid, end = default_window(int(year), start_month, summer_month)
+        default = calendar.window(calendar.hydro_year_of(int(year)))
         record = wgms.loc[year] if year in wgms.index else None
-        if record is not None:
-            dates = {k: _wgms_date(record.get(c)) for k, c in WGMS_DATE_COLUMNS.items()}
-            if (dates["begin"] is not None and dates["end"] is not None and first <= dates["begin"]
-                    and dates["end"] <= last and 1 <= (dates["end"] - dates["begin"]).astype(int)
-                    < MAX_DAYS_PER_YEAR):
-                begin, end = dates["begin"], dates["end"]
-                mid = dates["midseason"] if dates["midseason"] is not None and begin < dates["midseason"] < end \
-                    else mid
+        begin, mid, end = wgms_window(record, default)
+        if not (first <= begin and end <= last):
+            log.warning("(%s) the survey dates of WGMS year %d (%s..%s) reach outside the daily climate "
+                        "(%s..%s): the calendar's dates are exported", gdir.rgi_id, year, begin, end, first, last)
+            begin, mid, end = default
         if previous_end is not None and begin < previous_end:  # years must not overlap
             begin = previous_end
         previous_end = end
@@ -250,11 +219,9 @@ def glaunti_export_glacier(gdir, dataset_dir: str | os.PathLike, *, name: Option
     name = name or gdir.rgi_id
     folder = os.path.join(os.fspath(dataset_dir), name)
 
-    start_month, summer_month = _months(gdir)
+    calendar = glacier_calendar(gdir.hemisphere)
     first, last = climate.dates[0], climate.dates[-1]
-    full = [y for y in range(int(str(first)[:4]), int(str(last)[:4]) + 1)
-            if default_window(y, start_month, summer_month)[0] >= first
-            and default_window(y, start_month, summer_month)[2] <= last]
+    full = [calendar.wgms_year_of(y) for y in calendar.full_years(first, last)]
     y0 = max(layout.FIRST_YEAR if first_year is None else int(first_year), full[0] if full else 0)
     y1 = min(full[-1] if full else -1, int(last_year) if last_year is not None else 10_000)
     if not full or y1 < y0:

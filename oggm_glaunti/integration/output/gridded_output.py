@@ -7,7 +7,8 @@ calibrated parameters of the glacier are used) for hydrological years ``ys..ye``
 - ``smb_annual``, ``smb_winter``, ``smb_summer`` (hydro_year, y, x), m w.e.: SMB of the
   hydrological year and of its two seasons. Hydrological year ``Y`` (the calendar year it
   begins in) runs from 1 October Y to 1 October Y+1 in the northern hemisphere and from
-  1 April Y to 1 April Y+1 in the southern one (``cfg.PARAMS['glaunti_hydro_start_month_*']``).
+  1 April Y to 1 April Y+1 in the southern one (``cfg.PARAMS['glaunti_hydro_start_month_*']``;
+  the glacier's calendar, :mod:`oggm_glaunti.hydro_calendar`).
   Winter ends and summer begins on the first day of ``winter_end_month`` (default 5:
   winter = 1 Oct..1 May, summer = 1 May..1 Oct; in the southern hemisphere the month is
   shifted by 6, i.e. 1 Apr..1 Nov and 1 Nov..1 Apr). As in the model's own day plan the
@@ -45,8 +46,8 @@ import pandas as pd
 import xarray as xr
 from oggm import cfg, utils
 
-from ...observation_operators import first_of_month_after, season_month
 from .._io import write_netcdf_atomic
+from ..grid.glacier_data import glacier_calendar
 from ..session.params import register_file_keys
 
 log = logging.getLogger(__name__)
@@ -63,24 +64,6 @@ CORRECTIONS = {
 }
 
 _SMB_VARS = ('smb_annual', 'smb_winter', 'smb_summer')
-
-
-def season_split_index(begin: np.datetime64, n_days: int, month: int) -> int:
-    """Index (days after ``begin``) of the first 1 ``month`` inside the year.
-
-    Raises ValueError if that day is not strictly inside the year (e.g. ``month`` is the
-    year's own first month).
-    """
-    index = int((first_of_month_after(begin, month) - np.datetime64(begin, 'D')).astype(int))
-    if not 0 < index < n_days - 1:
-        raise ValueError(
-            f'winter_end_month={month} gives no season split inside the hydrological year '
-            f'beginning {begin}: it must differ from the first month of the hydrological year')
-    return index
-
-
-def _valid_hydro_years(run) -> np.ndarray:
-    return np.array([y for y in run.years if y != run.partial_year], dtype=int)
 
 
 def _year_daily(run, hy: int, adj):
@@ -135,15 +118,13 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
     from ..run.massbalance import GlaUnTIMassBalance
 
     ys, ye = int(ys), int(ye)
-    month = int(winter_end_month)
-    if not 1 <= month <= 12 or month != winter_end_month:
-        raise ValueError(f'winter_end_month must be a month number 1..12; got {winter_end_month!r}')
+    calendar = glacier_calendar(gdir.hemisphere, winter_end_month)  # checks winter_end_month
     if ys > ye:
         raise ValueError(f'{gdir.rgi_id}: ys={ys} is after ye={ye}')
     mb = GlaUnTIMassBalance(gdir, filename=climate_filename,
                             input_filesuffix=climate_input_filesuffix, variant=variant)
     run = mb.glacier_run
-    valid = _valid_hydro_years(run)
+    valid = run.full_years
     if len(valid) == 0:
         raise ValueError(f'{gdir.rgi_id}: the daily climate {mb.climate_source_file} covers '
                          'no full hydrological year')
@@ -154,7 +135,7 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
             f'{mb.climate_source_file} ({run.climate.dates[0]} to {run.climate.dates[-1]}) '
             f'(first outside: {outside[0]}); full hydrological years available: '
             f'{valid[0]}-{valid[-1]} (year Y begins on 1 month {run.start_month} of Y)')
-    month = season_month(month, gdir.hemisphere)
+    month = calendar.summer_month
     adj = mb.adjustments
     years = np.arange(ys, ye + 1)
     shape = run.grid.shape
@@ -163,7 +144,8 @@ def glaunti_gridded_smb(gdir, ys: int, ye: int, variant: str | None = None,
     daily_parts = []
     for i, hy in enumerate(years):
         per_day, corr = _year_daily(run, int(hy), adj)
-        split = season_split_index(run.window(int(hy)).begin, per_day.shape[0], month)
+        begin, midseason, _ = calendar.window(int(hy))
+        split = int((midseason - begin).astype(int))
         winter = per_day[:split].sum(0) + 0.5 * per_day[split]
         summer = 0.5 * per_day[split] + per_day[split + 1:].sum(0)
         seasons[:, i] = winter + summer, winter, summer

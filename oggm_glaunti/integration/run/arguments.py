@@ -1,82 +1,119 @@
-"""Checks of the mass-balance model's calibration arguments, at construction.
+"""The mass-balance model's parameters: where each comes from, and the range it must lie in.
 
+One precedence rule (:func:`choose`), for every parameter of
+:class:`~.massbalance.GlaUnTIMassBalance` (the weights, ``temp_bias``, ``prcp_fac``,
+``melt_f``): the argument if given, else the glacier's calibration
+(:func:`~oggm_glaunti.integration.calibration.calibration_file.read_calibration`), else the
+default. One plausible range per parameter (:data:`RANGES`, in ``cfg.PARAMS``), the same
+wherever the value comes from: an argument, a calibration file, a value a calibration fitted
+(``glaunti_calibrate``, OGGM's task through
+:func:`~oggm_glaunti.integration.calibration.oggm_tasks.glaunti_mb_calibration_from_scalar_mb`).
 A NaN, a negative precipitation factor or a temperature bias of tens of degrees would run
-and give a wrong (or NaN) mass balance much later; :func:`check_mb_arguments` refuses them
-when :class:`~.massbalance.GlaUnTIMassBalance` is built, naming the argument and where its
-value came from.
+and give a wrong (or NaN) mass balance much later: they are refused at once, naming the
+parameter and where its value came from.
 """
 from __future__ import annotations
 
 import math
-import os
 from types import FrameType
+from typing import Any, NamedTuple
 
-#: Largest accepted absolute temp_bias (degC): OGGM calibrates within -15..15 degC.
-MAX_ABS_TEMP_BIAS = 30.
-#: Accepted precipitation factors (on top of the variant's own): OGGM uses 0.1..10.
-PRCP_FAC_RANGE = (0.01, 100.)
-#: Accepted melt_f, mm w.e. degC-1 day-1: OGGM calibrates within 1.5..17.
-MELT_F_RANGE = (0.01, 100.)
+#: name: (cfg.PARAMS key of its plausible range, what it is). The defaults (in
+#: :mod:`~oggm_glaunti.integration.session.params`) are those of a calibration: a temperature bias and
+#: precipitation factor beyond which a fit says more about the climate data or the
+#: observations than about the glacier, and a melt_f around OGGM's own bounds.
+RANGES = {
+    'temp_bias': ('glaunti_temp_bias_range', 'degC added to the daily temperature'),
+    'prcp_fac': ('glaunti_prcp_fac_range', 'a positive factor on the precipitation, on top of the variant\'s own'),
+    'melt_f': ('glaunti_melt_f_range', 'snow degree-day factor in mm w.e. degC-1 day-1'),
+}
 
 
-def _number(name: str, value, source: str) -> float:
+class Chosen(NamedTuple):
+    """A parameter's value and where it came from ('argument', the calibration file's
+    name, or 'default')."""
+
+    value: Any
+    source: str
+
+
+def plausible_range(name: str) -> tuple[float, float]:
+    """The plausible range of parameter ``name`` (``cfg.PARAMS[RANGES[name][0]]``)."""
+    from ..session.params import get_param
+
+    low, high = (float(v) for v in get_param(RANGES[name][0]))
+    return low, high
+
+
+def range_problem(name: str, value: float) -> str | None:
+    """Why ``value`` is not a plausible ``name`` (None if it is)."""
+    low, high = plausible_range(name)
+    if low <= value <= high:
+        return None
+    return (f'{name}={value:g} is outside {low:g}..{high:g} ({RANGES[name][1]}; '
+            f'cfg.PARAMS[{RANGES[name][0]!r}], widen it knowingly)')
+
+
+def number(name: str, value, source: str) -> float:
+    """``value`` as a finite float, else a ValueError naming ``name`` and ``source``."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f'{name}={value!r} ({source}) is not a number')
     try:
-        number = float(value)
+        result = float(value)
     except (TypeError, ValueError):
         raise ValueError(f'{name}={value!r} ({source}) is not a number') from None
-    if not math.isfinite(number):
-        raise ValueError(f'{name} is {number} ({source}): it must be a finite number')
-    return number
+    if not math.isfinite(result):
+        raise ValueError(f'{name} is {result} ({source}): it must be a finite number')
+    return result
 
 
-def _in_range(name: str, value: float, lo: float, hi: float, source: str, meaning: str) -> None:
-    if not lo <= value <= hi:
-        raise ValueError(f'{name}={value:g} ({source}) is outside {lo:g}..{hi:g} ({meaning})')
+def check_parameter(name: str, value, source: str) -> float:
+    """``value`` of parameter ``name`` as a float, if finite and plausible; else a
+    ValueError naming it, ``source`` and the range."""
+    result = number(name, value, source)
+    problem = range_problem(name, result)
+    if problem is not None:
+        raise ValueError(problem.replace(f'{name}={result:g}', f'{name}={result:g} ({source})', 1))
+    return result
 
 
-def check_mb_arguments(gdir, variant: str, calib: dict, *, temp_bias, prcp_fac, melt_f,
-                       bias) -> None:
-    """Raise a ValueError naming the first implausible argument of the MB model.
+def choose(name: str, argument, calibration, default) -> Chosen:
+    """The precedence rule: the argument if given, else the calibration's value (a
+    :class:`~oggm_glaunti.integration.calibration.calibration_file.CalibrationFile` or
+    None), else ``default``. A given or calibrated value of a parameter with a plausible
+    range (:data:`RANGES`) is checked against it (the defaults are the variant's own)."""
+    calibrated = None if argument is not None or calibration is None else calibration.get(name)
+    if argument is not None:
+        chosen = Chosen(argument, 'argument')
+    elif calibrated is not None:
+        chosen = Chosen(calibrated, calibration.name)
+    else:
+        chosen = Chosen(default, 'default')
+    if name in RANGES and chosen.source != 'default':
+        return Chosen(check_parameter(name, chosen.value, chosen.source), chosen.source)
+    return chosen
 
-    Each of ``temp_bias``, ``prcp_fac`` and ``melt_f`` is checked as the model will use it:
-    the argument if given, else the calibration's value (``calib``), else the default.
 
-    Parameters
-    ----------
-    gdir : the glacier directory (names the calibration file in messages).
-    variant : the model's variant.
-    calib : the calibration read for the glacier (empty if none).
-    temp_bias : degC added to the daily temperature.
-    prcp_fac : factor on the daily precipitation, > 0.
-    melt_f : snow degree-day factor (mm w.e. degC-1 day-1), or None (the variant's own).
-    bias : mm w.e. yr-1 subtracted from the SMB.
+def year_number(value, name: str = 'year') -> float:
+    """A year argument as a float: a real number (int, float, NumPy scalar or 0-d array),
+    not text.
+
+    Raises
+    ------
+    TypeError
+        naming the argument, for text, a bool or anything that is not a real number
+        (NumPy would raise its own ``TypeError`` about ufuncs much later).
     """
-    given = {'temp_bias': temp_bias, 'prcp_fac': prcp_fac, 'melt_f': melt_f}
-    calib_name = _calibration_name(gdir, variant)
-    values, sources = {}, {}
-    for name, value in given.items():
-        if value is not None:
-            values[name], sources[name] = value, 'argument'
-        elif calib.get(name) is not None:
-            values[name], sources[name] = calib[name], calib_name
-    lo, hi = -MAX_ABS_TEMP_BIAS, MAX_ABS_TEMP_BIAS
-    checks = (('temp_bias', (lo, hi), 'degC added to the daily temperature'),
-              ('prcp_fac', PRCP_FAC_RANGE, 'a positive factor on the precipitation'),
-              ('melt_f', MELT_F_RANGE, 'snow degree-day factor in mm w.e. degC-1 day-1'))
-    for name, (lo, hi), meaning in checks:
-        if name in values:
-            number = _number(name, values[name], sources[name])
-            _in_range(name, number, lo, hi, sources[name], meaning)
-    _number('bias', bias, 'argument')
+    import numbers
 
+    import numpy as np
 
-def _calibration_name(gdir, variant: str) -> str:
-    from .massbalance import calibration_filesuffix
-
-    suffix = calibration_filesuffix(variant)
-    if not gdir.has_file('mb_calib', filesuffix=suffix):
-        suffix = ''
-    return os.path.basename(gdir.get_filepath('mb_calib', filesuffix=suffix))
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in 'iuf':
+        value = value.item()  # a 0-d array, as NumPy code may pass
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        hint = f' (e.g. {name}={value.strip()})' if isinstance(value, str) and value.strip().lstrip('-').isdigit() else ''
+        raise TypeError(f'{name}={value!r} is a {type(value).__name__}: give the year as a number{hint}')
+    return float(value)
 
 
 #: OGGM 1.6.3's calibration tasks that build the model class they are given, and what to

@@ -8,8 +8,12 @@ heights by elevation: glacier cells are grouped in bands of ``band_dz`` metres, 
 takes the outline-weighted mean of the field, and each point interpolates linearly between
 band centres (points above or below the glacier take the highest or lowest band). The
 points then run the model's own year (:func:`~oggm_glaunti.core.sequence.run_cell_years`,
-the code a grid year runs once its corrections are known) on their own heights - the
-temperature follows each point's elevation - so ice dynamics feel the elevation feedback.
+the code a grid year runs once its corrections are known) on their own heights, under the
+grid's forcing adjustment (:func:`~.glacier_year.adjusted_forcing`: the temperature follows
+each point's elevation), so ice dynamics feel the elevation feedback. Which state the points
+start from is the state rule's (:mod:`.glacier_run`, "Flowline points").
+With an evolving geometry (:mod:`.evolving_run`) each hydrological year has its own bands,
+those of the glacier it sees.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import DayPlan, run_cell_years
+from ...hydro_calendar import calendar_year, month_of
 from .glacier_run import GlacierRun
-from .glacier_year import Adjustments
+from .glacier_year import Adjustments, adjusted_forcing
 
 #: Flowline point counts are padded up to a multiple of this, so that flowlines of other
 #: lengths reuse the compiled point run.
@@ -127,12 +132,15 @@ class PointYear(NamedTuple):
     corrections : (5, n_bands) or None
         band means of the corrections (None for A and B).
     temperature, precipitation : (MAX_DAYS_PER_YEAR,) float32
-        daily climate at the reference height.
+        daily climate at the reference height, not adjusted.
     plan : DayPlan
         the year's day plan (JAX arrays, padded to MAX_DAYS_PER_YEAR + 1 steps).
     dates : (n_steps,) datetime64
         the calendar date each step counts towards (the 1 January that closes a winter
         period counts towards the old year).
+    centre : (n_bands,)
+        the elevations of the bands ``state`` and ``corrections`` are given at (the
+        glacier of that year: with an evolving geometry each year has its own bands).
     """
 
     state: np.ndarray
@@ -141,6 +149,7 @@ class PointYear(NamedTuple):
     precipitation: np.ndarray
     plan: DayPlan
     dates: np.ndarray
+    centre: np.ndarray
 
 
 def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands) -> PointYear:
@@ -151,16 +160,13 @@ def point_year(run: GlacierRun, hy: int, adj: Adjustments, bands: ElevationBands
     corrections = None if out.corrections is None else band_means(out.corrections, bands)
     ref = run.reference_years([hy])
     temperature, precipitation, plan, _ = ref.at(0)
-    # the adjustments as the grid's year applies them (float32, before the lapse rate)
-    temperature = temperature + np.float32(adj.temp_bias)
-    precipitation = precipitation * np.float32(adj.prcp_fac)
     dates = ref.step_dates()[0]
     w = run.window(hy)
     if w.split is not None:  # 1 January closing the first period belongs to the old year
         closing = np.flatnonzero(plan.active & (plan.period == 0))[-1]
         dates[closing] -= 1
     return PointYear(state, corrections, temperature, precipitation,
-                     jax.tree_util.tree_map(jnp.asarray, plan), dates)
+                     jax.tree_util.tree_map(jnp.asarray, plan), dates, bands.centre)
 
 
 def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
@@ -170,37 +176,40 @@ def _pad(a: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
 
 
 def point_calendar_year(run: GlacierRun, heights: np.ndarray, year: int, adj: Adjustments,
-                        summaries: dict[int, PointYear], bands: ElevationBands) -> PointSeries:
+                        summaries: dict[int, PointYear], bands) -> PointSeries:
     """Run the points at ``heights`` through the hydrological years overlapping ``year``.
 
     ``summaries`` caches :func:`point_year` per hydrological year (the caller keeps one per
-    set of adjustments); ``bands`` are the grid's elevation bands.
+    set of adjustments); ``bands`` are the grid's :class:`ElevationBands`, or a function of
+    the hydrological year giving that year's (an evolving geometry).
     """
+    bands_of = bands if callable(bands) else (lambda _: bands)
     n = len(heights)
     n_pad = max(POINT_BUCKET, -(-n // POINT_BUCKET) * POINT_BUCKET)
     h = _pad(np.asarray(heights, np.float64), n_pad)
-    hydro = [year] if run.start_month == 1 else [year - 1, year]
+    hydro = run.calendar.overlapping(year)
     for hy in hydro:
         if hy not in summaries:
-            summaries[hy] = point_year(run, hy, adj, bands)
+            summaries[hy] = point_year(run, hy, adj, bands_of(hy))
     years = [summaries[hy] for hy in hydro]
-    state = to_points(years[0].state, bands.centre, h)
+    state = to_points(years[0].state, years[0].centre, h)
     if state.ndim == 2:  # GRU hidden state (16, n) -> (n, 16)
         state = state.T
     corrections = None
     if years[0].corrections is not None:
-        corrections = np.stack([to_points(y.corrections, bands.centre, h) for y in years]).astype(np.float32)
-    offset = (run.lapse_rate * (h - run.climate.ref_hgt)).astype(np.float32)
-    temperature = np.stack([y.temperature[:, None] + offset for y in years])
-    precipitation = np.broadcast_to(np.stack([y.precipitation for y in years])[:, :, None], temperature.shape)
+        corrections = np.stack([to_points(y.corrections, y.centre, h) for y in years]).astype(np.float32)
+    # the grid's forcing adjustment, at the points' heights (float32, as the grid's year)
+    temperature, precipitation = adjusted_forcing(
+        np.stack([y.temperature for y in years]), np.stack([y.precipitation for y in years]),
+        np.float32(adj.temp_bias), np.float32(adj.prcp_fac), run.offset(h))
     plan = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[y.plan for y in years])
-    res = run_cell_years(run.model_for(adj), temperature, np.ascontiguousarray(precipitation), plan,
+    res = run_cell_years(run.model_for(adj), temperature, precipitation, plan,
                          jnp.asarray(state, jnp.float32), corrections).years
     daily, (tt, tpos, pp, acc) = res.daily, res.climate
     dates = np.concatenate([y.dates for y in years])
     active = np.concatenate([np.asarray(y.plan.active) for y in years])
-    in_year = active & (dates.astype("datetime64[Y]").astype(int) + 1970 == year)
-    month = dates[in_year].astype("datetime64[M]").astype(int) % 12 + 1
+    in_year = active & (calendar_year(dates) == year)
+    month = month_of(dates[in_year])
     weight = np.concatenate([np.asarray(y.plan.weight) for y in years])[in_year].astype(np.float64)
 
     def kept(a):

@@ -20,6 +20,16 @@ record starts later, its first year is repeated as spin-up. The state entering a
 therefore depends only on the year and the parameters, never on which years were asked
 for before.
 
+Flowline points (:mod:`.flowline_run`) take their state from this rule, through the
+grid: a calendar year's run at the points starts at the hydrological year that opens it,
+from the grid's state entering that year (band means at the points' heights), and carries
+the points' own state into the next hydrological year, whose corrections are the grid's.
+So a point's state, too, depends only on the year and the parameters. With ``start_month
+= 1`` the calendar year is the hydrological year and the points start from the grid's
+state every year; otherwise hydrological year y's first months (in calendar year y) run
+on from the state the points carried through y - 1, and its last months (in calendar
+year y + 1) from the grid's state entering y.
+
 A segment is run lazily, only as far as the latest year asked, and each year's entering
 state and outputs are kept, so every year of a segment is computed once. Segments are
 cached process-wide (:mod:`.grid_cache`) under a fingerprint of the weights, the climate,
@@ -39,9 +49,11 @@ import numpy as np
 
 from ...core import MAX_DAYS_PER_YEAR, year_forcing
 from ...core.inputs import FACIES_PLACEHOLDER, N_FACIES_CHANNELS
-from ...core.models import Model
+from ...core.models import GlaUnTIModel, Model
 from ...core.validation import check_year_inputs
-from ..grid.glacier_data import DailyClimate, ModelGrid, hydro_year_begin, hydro_years_covered
+from ...hydro_calendar import HydroCalendar, first_of_month_after
+from ..grid.glacier_data import DailyClimate, ModelGrid
+from ..grid.resolution import check_corrector_dx
 from .glacier_year import Adjustments, GridArrays, ReferenceYears, adjusted_model, run_compiled_year
 from .grid_cache import GRID_SEGMENTS, fingerprint
 
@@ -95,18 +107,21 @@ class GlacierRun:
     model : the variant's model.
     climate : the daily climate at the reference height.
     grid : the model grid.
-    start_month : first month of the hydrological year.
+    calendar : the glacier's hydrological years and seasons (its hemisphere's;
+        :func:`~oggm_glaunti.integration.grid.glacier_data.glacier_calendar`).
     lapse_rate : degC m-1.
     spinup_years, segment_years : the state rule.
     cache_mb : bound of the process-wide cache of grid results (0: no caching).
     """
 
-    def __init__(self, model: Model, climate: DailyClimate, grid: ModelGrid, *, start_month: int,
+    def __init__(self, model: Model, climate: DailyClimate, grid: ModelGrid, *, calendar: HydroCalendar,
                  lapse_rate: float, spinup_years: int, segment_years: int, cache_mb: float = 1024):
+        if isinstance(model, GlaUnTIModel):
+            check_corrector_dx(grid.dx, grid.path)
         self.model = model
         self.climate = climate
         self.grid = grid
-        self.start_month = int(start_month)
+        self.calendar = calendar
         self.lapse_rate = float(lapse_rate)
         self.spinup_years = int(spinup_years)
         self.segment_years = int(segment_years)
@@ -114,7 +129,7 @@ class GlacierRun:
             raise ValueError(f"need spinup_years >= 0 and segment_years >= 1; got {spinup_years}, {segment_years}")
         self.cache_bytes = int(float(cache_mb) * 2**20)
         self._models: dict = {}
-        full = hydro_years_covered(climate, self.start_month)
+        full = calendar.full_years(climate.dates[0], climate.dates[-1])
         if len(full) == 0:
             raise ValueError(
                 f"the daily climate ({climate.dates[0]} to {climate.dates[-1]}) covers no full "
@@ -125,27 +140,57 @@ class GlacierRun:
         # that the last calendar year is complete. They run with the previous year's
         # corrections: a few months are no valid corrector input.
         self.partial_year = None
-        last_day = np.datetime64(f"{full[-1] + 1:04d}-12-31")
-        if self.start_month != 1 and climate.dates[-1] >= last_day:
+        if self.start_month != 1 and climate.dates[-1] >= self._calendar_year_end(full[-1] + 1):
             self.partial_year = int(full[-1] + 1)
         self.years = np.append(full, [] if self.partial_year is None else [self.partial_year]).astype(int)
-        offset = (self.lapse_rate * (grid.elevation - climate.ref_hgt)).astype(np.float32)
-        facies = grid.facies if grid.facies is not None else np.full(
-            (N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
-        static = tuple(np.asarray(a, np.float32) for a in (grid.outline, grid.elevation, grid.elevation_std, facies))
-        no_forcing = np.zeros((1,) + grid.shape, np.float32)
-        check_year_inputs(no_forcing, no_forcing, *static)
         window = grid.window if grid.window is not None else (0, 0) + tuple(grid.shape)
         #: the glacier's own grid inside the model grid, (n_rows, n_cols): the corrector's
         self.window_size = (int(window[2]), int(window[3]))
-        self.arrays = GridArrays(offset, static, np.asarray(window[:2], np.int32))
+        self.arrays = self.arrays_for(grid.outline, grid.elevation, grid.facies)
+        static = self.arrays.static
+        no_forcing = np.zeros((1,) + grid.shape, np.float32)
+        check_year_inputs(no_forcing, no_forcing, *static)
         self._identity = fingerprint(
             *jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)), model.variant,
             climate.dates.astype(np.int64), climate.temperature, climate.precipitation, climate.ref_hgt,
-            *static, window, self.start_month, self.lapse_rate, self.spinup_years, self.segment_years,
+            *static, window, self.calendar.start_month, self.lapse_rate, self.spinup_years, self.segment_years,
         )
 
+    @property
+    def start_month(self) -> int:
+        """First month of the hydrological year."""
+        return self.calendar.start_month
+
+    @property
+    def full_years(self) -> np.ndarray:
+        """The hydrological years the daily climate holds in full (``years`` without the
+        partial final year): what calibration, skill and gridded output can use."""
+        return self.years[self.years != self.partial_year] if self.partial_year is not None else self.years
+
+    def _calendar_year_end(self, year: int) -> np.datetime64:
+        """31 December inside hydrological year ``year`` (which begins before 1 January)."""
+        return first_of_month_after(self.calendar.begin(year), 1) - np.timedelta64(1, "D")
+
     # --- inputs -----------------------------------------------------------------------
+    def offset(self, elevation: np.ndarray) -> np.ndarray:
+        """The temperature offset (degC, float32) from the reference height to
+        ``elevation`` (m): the lapse rate's part of
+        :func:`~.glacier_year.adjusted_forcing`, for the grid's cells and flowline points."""
+        return (self.lapse_rate * (elevation - self.climate.ref_hgt)).astype(np.float32)
+
+    def arrays_for(self, outline: np.ndarray, elevation: np.ndarray, facies: np.ndarray | None) -> GridArrays:
+        """The year's grid arrays for a glacier of this outline, surface elevation and facies
+        (None: no facies map) on the model grid: the lapse-rate offset follows the surface;
+        ``elevation_std`` is the grid's (the evolving geometry of :mod:`.geometry` passes
+        its own outline and surface)."""
+        grid = self.grid
+        offset = self.offset(elevation)
+        if facies is None:
+            facies = np.full((N_FACIES_CHANNELS,) + grid.shape, FACIES_PLACEHOLDER, np.float32)
+        static = tuple(np.asarray(a, np.float32) for a in (outline, elevation, grid.elevation_std, facies))
+        window = grid.window if grid.window is not None else (0, 0) + tuple(grid.shape)
+        return GridArrays(offset, static, np.asarray(window[:2], np.int32))
+
     def model_for(self, adj: Adjustments) -> Model:
         """The model under the adjustments' ``melt_f`` (memoised: building it costs)."""
         if adj.melt_f not in self._models:
@@ -154,15 +199,14 @@ class GlacierRun:
 
     def window(self, year: int) -> YearWindow:
         """Where hydrological year ``year`` sits in the daily record."""
-        begin = hydro_year_begin(year, self.start_month)
+        begin = self.calendar.begin(year)
         if year == self.partial_year:
-            n_days = int((np.datetime64(f"{year:04d}-12-31") - begin).astype(int)) + 1
+            n_days = int((self._calendar_year_end(year) - begin).astype(int)) + 1
             return YearWindow(self.climate.index_of(begin), n_days, None, begin, open_end=True)
-        end = hydro_year_begin(year + 1, self.start_month)
-        n_days = int((end - begin).astype(int)) + 1
+        n_days = self.calendar.n_days(year)
         split = None
         if self.start_month != 1:
-            split = int((np.datetime64(f"{year + 1:04d}-01-01") - begin).astype(int))
+            split = int((first_of_month_after(begin, 1) - begin).astype(int))
         return YearWindow(self.climate.index_of(begin), n_days, split, begin)
 
     def check_year(self, year: int) -> None:
@@ -194,8 +238,7 @@ class GlacierRun:
     def run_sequence(self, anchor: int) -> tuple[list[int], int]:
         """The hydrological years the segment ``anchor`` runs, in order (its spin-up
         first, then its full years), and the number of spin-up years."""
-        members = [y for y in range(anchor, anchor + self.segment_years)
-                   if y in self.years and y != self.partial_year]
+        members = [y for y in range(anchor, anchor + self.segment_years) if y in self.full_years]
         if not members:
             return [], 0
         spinup = [y for y in range(members[0] - self.spinup_years, members[0]) if y in self.years]
@@ -243,9 +286,10 @@ class GlacierRun:
 
     def calendar_smb(self, year: int, adj: Adjustments) -> np.ndarray:
         """Grid SMB (H, W) of calendar year ``year`` in m w.e."""
-        if self.start_month == 1:
-            return self.year(year, adj).period_smb[0]
-        return self.year(year - 1, adj).period_smb[1] + self.year(year, adj).period_smb[0]
+        first, *second = self.calendar.overlapping(year)  # [Y - 1, Y]; [Y] for years starting in January
+        if not second:
+            return self.year(first, adj).period_smb[0]
+        return self.year(first, adj).period_smb[1] + self.year(second[0], adj).period_smb[0]
 
     def glacier_mean(self, field: np.ndarray) -> float:
         o = self.grid.outline

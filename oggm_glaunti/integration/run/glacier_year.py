@@ -5,8 +5,8 @@ calibration differentiates through the very code the MB model runs
 :func:`run_compiled_year`).
 
 The corrector sees only the glacier's own grid (``ModelGrid.window``: the layout before
-size bucketing), so a glacier's SMB does not depend on the bucket its grid falls in; the
-TI runs, which are cell-local, run on the whole bucketed grid.
+padding and size bucketing), so a glacier's SMB does not depend on the bucket its grid
+falls in; the TI runs, which are cell-local, run on the whole bucketed grid.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from ...core import DayPlan, GlaUnTIModel, TIModel, YearForcing, YearResult
 from ...core.models import Model
-from ...observation_operators import step_dates
+from ...hydro_calendar import step_dates
 from ..units import melt_f_to_ddf_snow_log
 
 
@@ -97,16 +97,38 @@ class GridArrays(NamedTuple):
     window_origin: np.ndarray
 
 
+def adjusted_forcing(temperature, precipitation, temp_bias, prcp_fac, offset):
+    """The forcing adjustment, the one the grid (:func:`grid_forcing`) and the flowline
+    points (:func:`~.flowline_run.point_calendar_year`) both apply: the reference-height
+    temperature plus ``temp_bias``, moved to each cell's or point's elevation by ``offset``
+    (lapse rate times the height above the reference height,
+    :meth:`~.glacier_run.GlacierRun.offset`); the precipitation times ``prcp_fac``, the
+    same everywhere. Traceable in the adjustments.
+
+    Parameters
+    ----------
+    temperature, precipitation : (..., n_days) degC and m w.e. per day at the reference height.
+    temp_bias, prcp_fac : scalars (or arrays broadcasting against the leading axes).
+    offset : ``(*cells)`` degC.
+
+    Returns
+    -------
+    temperature, precipitation : ``(..., n_days, *cells)``
+    """
+    cells = tuple(range(-jnp.ndim(offset), 0))
+    t = jnp.expand_dims(jnp.asarray(temperature) + temp_bias, cells) + offset
+    p = jnp.broadcast_to(jnp.expand_dims(jnp.asarray(precipitation) * prcp_fac, cells), t.shape)
+    return t, p
+
+
 def grid_forcing(reference, temp_bias, prcp_fac, grid: GridArrays, cell_delta=None) -> YearForcing:
     """One year's forcing on the grid from reference-height series (traceable in the
-    adjustments): the temperature plus ``temp_bias`` follows each cell's elevation through
-    ``grid.offset``, the precipitation times ``prcp_fac`` is uniform. ``cell_delta``
+    adjustments): :func:`adjusted_forcing` at the cells (``grid.offset``). ``cell_delta``
     (temperature, precipitation), each broadcastable to (n_days, H, W), is added to the
     grid's forcing (the differentiable tools' per-cell changes; see
     :mod:`oggm_glaunti.integration.tools`)."""
     temperature, precipitation, plan, membership = reference
-    t = (jnp.asarray(temperature) + temp_bias)[:, None, None] + grid.offset
-    p = jnp.broadcast_to((jnp.asarray(precipitation) * prcp_fac)[:, None, None], t.shape)
+    t, p = adjusted_forcing(temperature, precipitation, temp_bias, prcp_fac, grid.offset)
     if cell_delta is not None:
         t, p = t + cell_delta[0], p + cell_delta[1]
     return YearForcing(t, p, plan, membership, *grid.static)

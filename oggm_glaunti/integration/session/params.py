@@ -49,8 +49,9 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_grid_margin_cells': (
         4, 'Cells added around the outline bounding box.'),
     'glaunti_grid_min_cells': (
-        8, 'Minimum number of cells along each axis (the corrector pools '
-           'three times by 2).'),
+        8, 'Minimum number of cells along each axis of the model grid (never fewer than the '
+           "corrector's 8: it pools three times by 2). Cells added to reach it lie outside the "
+           "glacier's own grid, which the corrector sees, and change no SMB."),
     'glaunti_grid_size_multiple': (
         16, 'Cells per axis of the model grid are rounded up to a multiple of this '
             '(a wider margin), so that glaciers of similar size share compiled code.'),
@@ -113,12 +114,26 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
     'glaunti_calib_ti_relative_sd': (
         0.3, "Prior relative standard deviation of each TI parameter about the variant's "
              "prior values (parameters=['ti'])."),
-    'glaunti_calib_max_abs_temp_bias': (
-        5.0, 'A fitted |temp_bias| above this (degC) is refused as implausible.'),
-    'glaunti_calib_prcp_fac_range': (
-        [0.2, 5.0], 'A fitted prcp_fac outside this range is refused as implausible.'),
+    'glaunti_temp_bias_range': (
+        [-5.0, 5.0], 'Plausible temp_bias (degC): a value outside, given to GlaUnTIMassBalance, read from a '
+                     'calibration file or fitted by a calibration, is refused.'),
+    'glaunti_prcp_fac_range': (
+        [0.2, 5.0], 'Plausible prcp_fac (on top of the variant\'s own): outside it, refused wherever it '
+                    'comes from (as glaunti_temp_bias_range).'),
+    'glaunti_melt_f_range': (
+        [0.5, 20.0], 'Plausible melt_f (mm w.e. degC-1 day-1): around OGGM\'s own 1.5..17, with room for '
+                     'a fine-tuned variant A (parameters=[\'ti\'] gives 1.5-1.7 on Hintereisferner); outside '
+                     'it, refused wherever it comes from (as glaunti_temp_bias_range).'),
     'glaunti_band_dz': (
         50., 'Elevation band width (m) used to carry grid fields to flowline points.'),
+    # --- the glacier the corrector sees in dynamical runs (run/geometry.py, run/evolving_run.py) ---
+    'glaunti_geometry': (
+        'static', "What the corrector sees in OGGM's dynamical runs: 'static' (the present-day "
+                  "outline and surface of glaunti_grid.nc every year) or 'evolving' (the "
+                  'flowline glacier of each year laid onto the model grid; see the concepts page).'),
+    'glaunti_geometry_update_years': (
+        1, "With glaunti_geometry='evolving': the corrector's geometry is updated from the "
+           'flowlines every this many years of a run (1: every year).'),
     # --- regions on Dask (regions/) ---
     'glaunti_scheduler': (
         None, "Where oggm_glaunti's execute_entity_task and run_region run when no client is "
@@ -170,6 +185,11 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
         'glaunti_sensitivities.nc',
         'GlaUnTI gradients of glacier-wide SMB with respect to the TI parameters, the '
         'adjustments and the correction fields, written by oggm_glaunti.'),
+    'glaunti_geometry': (
+        'glaunti_geometry.nc',
+        "The glacier GlaUnTI's corrector saw in each hydrological year of a dynamical run with "
+        "geometry='evolving' (outline fraction and surface elevation on the model grid), "
+        'written by oggm_glaunti (glaunti_geometry_history).'),
     # --- regions on Dask (regions/) ---
     'glaunti_region_run': (
         'glaunti_region_run.pkl',

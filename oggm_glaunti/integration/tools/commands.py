@@ -139,9 +139,11 @@ def run_attribution(args) -> int:
 def run_uncertainty(args) -> int:
     """Propagate weekly forcing noise to the cumulative SMB trajectory (first order, and a
     Monte Carlo ensemble with --members); write glaunti_forcing_uncertainty.nc and a figure."""
+    from ...tools.uncertainty import check_sigmas
     from .figures import uncertainty_figure
     from .tasks import glaunti_forcing_uncertainty
 
+    check_sigmas(args.sigma_t, args.sigma_logp, warn=False)  # before the glacier is read or built
     start, gdir = time.time(), _gdir(args)
     ds = glaunti_forcing_uncertainty(gdir, years=tuple(args.years), sigma_t=args.sigma_t, sigma_logp=args.sigma_logp,
                                      members=args.members, seed=args.seed, variant=args.variant,

@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...tools.core_inputs import glacier_wide
-from ..grid.glacier_data import hydro_year_begin
 from ..run.glacier_run import GlacierRun
 from ..run.glacier_year import Adjustments, run_glacier_year, scan_runs
 
@@ -48,7 +47,7 @@ def check_years(run: GlacierRun, years, what: str) -> list[int]:
     """Hydrological years ``y0..y1`` (inclusive) as a list, or ``ValueError`` naming the
     years the daily climate offers."""
     y0, y1 = (int(y) for y in years)
-    full = [int(y) for y in run.years if y != run.partial_year]
+    full = [int(y) for y in run.full_years]
     if y0 > y1:
         raise ValueError(f"{what}: first year {y0} is after last year {y1}")
     if y0 < full[0] or y1 > full[-1]:
@@ -76,8 +75,7 @@ def run_stack(run: GlacierRun, years: list[int]) -> RunStack:
 
 def day_range(run: GlacierRun, years: list[int]) -> tuple[int, int]:
     """Record day numbers of the first and last day of hydrological years ``years``."""
-    return (run.climate.index_of(hydro_year_begin(years[0], run.start_month)),
-            run.climate.index_of(hydro_year_begin(years[-1] + 1, run.start_month)))
+    return run.climate.index_of(run.calendar.begin(years[0])), run.climate.index_of(run.calendar.end(years[-1]))
 
 
 def _perturbed(reference, d_t, d_logp):

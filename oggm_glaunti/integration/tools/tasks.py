@@ -8,7 +8,8 @@ the glacier's calibration if any) and writes a named file in the glacier directo
 - :func:`glaunti_sensitivities` -> ``glaunti_sensitivities.nc``.
 
 Years are hydrological years, labelled by the calendar year they begin in (1 October in
-the northern hemisphere), as in the rest of the package.
+the northern hemisphere, 1 April in the southern), as in the rest of the package
+(:mod:`oggm_glaunti.hydro_calendar`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import xarray as xr
 from oggm import utils
 
 from ...atomic import atomic_path
+from ...hydro_calendar import month_of
 from ..session.params import register_file_keys
 from .._io import write_netcdf_atomic
 
@@ -122,10 +124,10 @@ def _attribution_inputs(run, adj, year: int, baseline_years: list[int]):
     day_index, active = np.asarray(plan.day_index), np.asarray(plan.active)
     n_read = int(day_index[active].max()) + 1
     dates = ref.begin[0].astype("datetime64[D]") + np.arange(len(t))
-    months = np.where(np.arange(len(t)) < n_read, dates.astype("datetime64[M]").astype(int) % 12 + 1, 0)
+    months = np.where(np.arange(len(t)) < n_read, month_of(dates), 0)
     c = run.climate
     first, last = day_range(run, baseline_years)
-    record_months = c.dates.astype("datetime64[M]").astype(int) % 12 + 1
+    record_months = month_of(c.dates)
     valid = (np.arange(len(c.dates)) >= first) & (np.arange(len(c.dates)) < last)
     base = []
     for series in (c.temperature, c.precipitation):
@@ -221,7 +223,8 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
     defaults: the published sigma_T = 1.5889 degC, sigma_logP = 0.9640), and with
     ``members`` > 0 (at least 200 for a check) a Monte Carlo ensemble of the same noise.
     The glacier run's state rule is kept: spin-up runs whose days fall in the period read
-    the same noise.
+    the same noise. ``sigma_t`` above 20 degC or ``sigma_logp`` above 2 is refused, above
+    5 degC or 1 warned of (:data:`oggm_glaunti.tools.uncertainty.SIGMA_LIMITS` gives why).
 
     Returns
     -------
@@ -229,12 +232,12 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
     """
     import jax.numpy as jnp
 
-    from ...tools.checks import check_count, check_positive
-    from ...tools.uncertainty import SIGMA_LOGP, SIGMA_T, first_order_spread, monte_carlo_spread, weekly_blocks
+    from ...tools.checks import check_count
+    from ...tools.uncertainty import check_sigmas, first_order_spread, monte_carlo_spread, weekly_blocks
     from .glacier_runs import TracedRun, check_years, day_range, run_stack
 
-    sigma_t = check_positive("sigma_t (degC)", SIGMA_T if sigma_t is None else sigma_t)
-    sigma_logp = check_positive("sigma_logp", SIGMA_LOGP if sigma_logp is None else sigma_logp)
+    # refused here, before any work; the propagation itself warns of large values
+    sigma_t, sigma_logp = check_sigmas(sigma_t, sigma_logp, warn=False)
     members = check_count("members", members, 0)
     if members == 1:
         raise ValueError("members must be 0 (no Monte Carlo) or at least 2 (200 or more for a check)")
@@ -243,7 +246,7 @@ def glaunti_forcing_uncertainty(gdir, years: tuple[int, int], *, sigma_t: float 
         raise ValueError("the forcing-uncertainty propagation needs a snow state (variants A, C, D); "
                          "variant B's GRU state is not supported")
     y0, y1 = (int(y) for y in years)
-    full = [int(y) for y in run.years if y != run.partial_year]
+    full = [int(y) for y in run.full_years]
     if y1 - y0 + 1 > len(full):
         raise ValueError(f"the horizon {y0}-{y1} ({y1 - y0 + 1} years) is longer than the daily climate "
                          f"{mb.climate_source_file}, which holds {len(full)} full hydrological years "
