@@ -84,6 +84,17 @@ def client(region):
         yield opened
 
 
+def _profiler_enabled() -> bool:
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled")
+
+
+def _semaphores(dask_scheduler) -> list:
+    """Names of the distributed locks the scheduler knows (xarray's per-file write locks)."""
+    return sorted(dask_scheduler.extensions["semaphores"].max_leases)
+
+
 def _xla_threads() -> int:
     """The size of this process's XLA thread pool."""
     return int(os.environ.get("PJRT_NPROC", machine_cores()))
@@ -141,6 +152,9 @@ def test_dask_chain_identical_to_oggm_serial(region, client):
     assert result.failed == [] and result.workers == 2
     assert [r.rgi_id for r in result.records] == RGI_IDS  # input order
     assert result.outputs == [None] * 3  # OGGM's run task returns a model: not brought back
+    # the workers' memory stays flat: no profiler history, no cluster lock per netCDF file written
+    assert set(client.run(_profiler_enabled).values()) == {False}
+    assert set(client.run_on_scheduler(_semaphores)) <= {"oggm-glaunti-downloads"}  # OGGM's own lock
     for gdir in gdirs:
         _assert_same_files(gdir, region["serial"][gdir.rgi_id])
     _assert_no_temporaries(gdirs)

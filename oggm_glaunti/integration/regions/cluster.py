@@ -49,10 +49,16 @@ def xla_environment(xla_threads: int) -> dict[str, str]:
     return {"PJRT_NPROC": str(threads), "NPROC": str(threads)}
 
 
+#: Dask's statistical profiler off in a region's workers: it keeps ~1000 one-second profiles
+#: of the worker's stacks, and OGGM's and JAX's deep stacks made a worker grow by ~0.6 MiB
+#: per glacier for its first ~17 minutes.
+PROFILER_OFF = {"distributed.worker.profile.enabled": False}
+
+
 def worker_environment(xla_threads: int) -> dict[str, str]:
-    """Environment of a region's worker: :func:`xla_environment`, and Dask's statistical
-    profiler off (it keeps ~1000 one-second profiles of the worker's stacks, and OGGM's and
-    JAX's deep stacks made a worker grow by ~1.5 MiB per glacier for its first ~17 minutes)."""
+    """Environment of a region's worker started by a ``dask worker`` command (SLURM):
+    :func:`xla_environment` and :data:`PROFILER_OFF`. (A ``LocalCluster``'s nanny passes
+    its own Dask config to the worker over this environment: :func:`local_cluster` sets it.)"""
     return {**xla_environment(xla_threads), "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
@@ -73,9 +79,13 @@ def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
 
     if n_workers is None:
         n_workers = max(1, machine_cores() // int(xla_threads))
+    import dask
+
     env = {**worker_environment(xla_threads), **kwargs.pop("env", {})}
     kwargs.setdefault("dashboard_address", None)
-    return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, env=env, **kwargs)
+    with dask.config.set(PROFILER_OFF):  # each nanny hands this process's Dask config to its worker
+        return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, env=env,
+                            **kwargs)
 
 
 def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
