@@ -70,7 +70,6 @@ def main() -> None:
     os.makedirs(args.output, exist_ok=True)
     from oggm_glaunti.integration import (GlaUnTIMassBalance, glaunti_model_grid, hintereisferner_gdir,
                                           process_daily_from_monthly)
-    from oggm_glaunti.integration.calibration.objective import initial_theta
     from oggm_glaunti.integration.calibration.skill import glaunti_skill
     from oggm_glaunti.integration.calibration.task import fit_calibration
     from oggm_glaunti.integration.run.massbalance import load_variant

@@ -6,7 +6,6 @@ run through :func:`~oggm_glaunti.core.run_years` / the model's ``run_year``.
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -15,7 +14,7 @@ from ..core.models import Model
 from .attribution import Attribution, integrated_gradients
 from .inverse import OffsetResult, find_offset
 from .sensitivity import Sensitivities, gradient_function, year_sensitivities
-from .uncertainty import SIGMA_LOGP, SIGMA_T, Spread, first_order_spread, monte_carlo_spread, weekly_blocks
+from .uncertainty import SIGMA_LOGP, SIGMA_T, first_order_spread, monte_carlo_spread, weekly_blocks
 
 
 def glacier_wide(field, outline):

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from oggm_glaunti.cli import main
-from oggm_glaunti.core import GlaUnTIModel
 from oggm_glaunti.training.commands import require_scored_pairs
 from oggm_glaunti.weights import load_pretrained, save_model
 

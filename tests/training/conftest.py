@@ -7,7 +7,6 @@ a perfect model has zero data loss.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 

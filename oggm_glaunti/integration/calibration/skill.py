@@ -133,7 +133,7 @@ def glaunti_skill(gdir, *, variant: str | None = None, splits=("blocked",), n_bl
     -------
     the dict written to ``glaunti_skill_<variant>.json``.
     """
-    from .objective import Objective, initial_theta
+    from .objective import Objective
     from .observations import Observations, from_wgms, from_wgms_profiles
     from .task import fit_calibration
     from .task import refuse_variant_b

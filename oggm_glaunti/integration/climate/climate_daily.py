@@ -46,7 +46,7 @@ import zlib
 import numpy as np
 import xarray as xr
 from numpy.random import PCG64, Generator, SeedSequence
-from oggm import cfg, utils
+from oggm import utils
 
 from . import disaggregation as dis
 from ...plausible import check_reference_height

@@ -56,7 +56,7 @@ import rasterio
 import shapely
 import xarray as xr
 from affine import Affine
-from oggm import cfg, utils
+from oggm import utils
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 

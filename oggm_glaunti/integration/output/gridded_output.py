@@ -44,7 +44,7 @@ import os
 import numpy as np
 import pandas as pd
 import xarray as xr
-from oggm import cfg, utils
+from oggm import utils
 
 from .._io import write_netcdf_atomic
 from ..grid.glacier_data import glacier_calendar
