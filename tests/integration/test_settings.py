@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 
 def test_initialize_oggm_registers_everything(oggm_sample_data, tmp_path, restore_oggm_cfg):
     from oggm import cfg
@@ -66,3 +68,19 @@ def test_constructor_changes_only_documented_settings(hef_daily, restore_oggm_cf
                if before.get(k) is not after.get(k) and before.get(k) != after.get(k)}
     assert changed == {'use_mp_spawn'}
     assert "use_mp_spawn'] = True" in caplog.text
+
+
+def test_a_replaced_setting_is_refused(oggm_sample_data, tmp_path, restore_oggm_cfg):
+    """A script of an earlier version that sets a range we no longer read is told the new key."""
+    from oggm import cfg
+
+    from oggm_glaunti.integration.session.offline import initialize_oggm
+    from oggm_glaunti.integration.session.params import get_param
+
+    initialize_oggm(tmp_path / 'wd')
+    cfg.PARAMS.do_log = False
+    cfg.PARAMS['glaunti_calib_max_abs_temp_bias'] = 3.0
+    with pytest.raises(ValueError, match=r"'glaunti_calib_max_abs_temp_bias'.*glaunti_temp_bias_range"):
+        get_param('glaunti_temp_bias_range')
+    del cfg.PARAMS['glaunti_calib_max_abs_temp_bias']
+    assert get_param('glaunti_temp_bias_range') == [-5.0, 5.0]

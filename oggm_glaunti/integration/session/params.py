@@ -198,6 +198,14 @@ FILE_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Settings of earlier versions that no longer act, with what replaced them: a script that
+#: still sets one would otherwise run with a range it did not ask for.
+REPLACED_KEYS: dict[str, str] = {
+    'glaunti_calib_max_abs_temp_bias': "glaunti_temp_bias_range (e.g. [-3.0, 3.0] for the former 3.0)",
+    'glaunti_calib_prcp_fac_range': 'glaunti_prcp_fac_range (same meaning)',
+}
+
+
 def register_file_keys() -> None:
     """Add :data:`FILE_KEYS` to ``cfg.BASENAMES`` where missing (idempotent).
 
@@ -224,6 +232,11 @@ def set_default_params() -> None:
     """
     from oggm import cfg
 
+    replaced = [key for key in REPLACED_KEYS if key in cfg.PARAMS]
+    if replaced:
+        raise ValueError("cfg.PARAMS sets " + "; ".join(
+            f"{key!r}, which oggm_glaunti no longer reads: set {REPLACED_KEYS[key]} instead"
+            for key in replaced) + ", and delete the old key.")
     prev = cfg.PARAMS.do_log
     cfg.PARAMS.do_log = False  # avoid "adding an unknown parameter" spam
     try:
