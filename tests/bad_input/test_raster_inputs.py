@@ -166,6 +166,10 @@ def test_cell_size_moderately_off_warns(gdir_copy, caplog):
     with caplog.at_level("WARNING"):
         GlaUnTIMassBalance(gdir_copy, variant="D", grid_filesuffix="_180")
     assert "dx = 180 m is outside 75..150 m" in caplog.text and "-6 % at 200 m" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # once per grid: not again for each flowline's MB model
+        GlaUnTIMassBalance(gdir_copy, variant="D", grid_filesuffix="_180")
+    assert "outside 75..150 m" not in caplog.text
 
 
 # --- padding to a minimum size stays outside the corrector's window ------------------------

@@ -44,9 +44,14 @@ def check_corrector_dx(dx: float, where: str) -> None:
     warn_outside_quiet_dx(dx, where)
 
 
+_warned: set[tuple[str, float]] = set()  # one warning per grid and process, not per MB model
+
+
 def warn_outside_quiet_dx(dx: float, where: str) -> None:
-    """Log a warning if ``dx`` (m) is outside :data:`QUIET_DX`."""
-    if not QUIET_DX[0] <= dx <= QUIET_DX[1]:
+    """Log a warning (once per ``where`` and ``dx`` in this process) if ``dx`` (m) is
+    outside :data:`QUIET_DX`."""
+    if not QUIET_DX[0] <= dx <= QUIET_DX[1] and (where, dx) not in _warned:
+        _warned.add((where, dx))
         log.warning("%s: the model grid's cell size dx = %g m is outside %g..%g m: %s. Variants C "
                     "and D refuse cells outside %g..%g m; dx = 100 m is what they were trained on.",
                     where, dx, *QUIET_DX, _EFFECT, *ACCEPTED_DX)
