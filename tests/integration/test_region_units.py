@@ -229,3 +229,21 @@ def test_slurm_job_script():
     assert "--nworkers 4" in worker_line and "--nthreads 2" in worker_line  # 4 x 2 = 8 cores
     assert "--local-directory $TMPDIR" in worker_line
     assert script.index("export PJRT_NPROC") < script.index("dask_worker")  # before the workers start
+
+
+class _NoOutlines:
+    rgi_id = "RGI60-00.00000"
+
+    @property
+    def rgi_area_km2(self):
+        raise RuntimeError("No outlines available")
+
+
+def test_areas_that_order_the_glaciers(glacier):
+    """The largest glaciers start first; a glacier whose outlines cannot be read starts last
+    (its chain fails and is recorded) instead of stopping the region before it starts."""
+    from oggm_glaunti.integration.regions.scheduler import _glacier_areas
+    from oggm_glaunti.integration.regions.steps import Glacier
+
+    areas = _glacier_areas([Glacier(glacier, {}), Glacier(_NoOutlines(), {})], None)
+    assert areas == [pytest.approx(glacier.rgi_area_km2), 0.0] and areas[0] > 0
