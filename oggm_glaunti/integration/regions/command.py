@@ -6,7 +6,7 @@ import logging
 import os
 import shutil
 
-from . import chain
+from . import chain_defaults as defaults
 
 FIGURE_FILE = "region_volume_area.png"
 
@@ -28,12 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-monthly-ti", action="store_true", help="run GlaUnTI only, not MonthlyTIModel beside it")
     p.add_argument("--chain", choices=["full", "cheap"], default="full",
                    help="full (default): calibration, inversion, dynamic spin-up, projection to 2100; cheap: "
-                        f"calibration and a run over {chain.CHEAP_YEARS[0]}-{chain.CHEAP_YEARS[1]}")
-    p.add_argument("--ref-years", nargs=2, type=int, default=list(chain.REF_YEARS), metavar=("Y0", "Y1"),
+                        f"calibration and a run over {defaults.CHEAP_YEARS[0]}-{defaults.CHEAP_YEARS[1]}")
+    p.add_argument("--ref-years", nargs=2, type=int, default=list(defaults.REF_YEARS), metavar=("Y0", "Y1"),
                    help="years of the calibration mean (full chain; default %(default)s)")
     p.add_argument("--regional-mean", type=float, default=None,
                    help="calibration mean (kg m-2 per year) of glaciers with fewer than "
-                        f"{chain.MIN_WGMS_YEARS} WGMS years (default: the mean of the WGMS glaciers given)")
+                        f"{defaults.MIN_WGMS_YEARS} WGMS years (default: the mean of the WGMS glaciers given)")
     p.add_argument("--gcm", nargs=2, default=None, metavar=("TAS", "PR"),
                    help="monthly CMIP temperature and precipitation files (default: OGGM's CCSM4 RCP2.6 demo files)")
     p.add_argument("--scheduler", default="local",
@@ -70,6 +70,7 @@ def run_region_command(args: argparse.Namespace) -> int:
     prepare_salem_cache()
     from oggm import cfg, utils
 
+    from . import chain
     from .cluster import SERIAL, open_client
     from .figure import region_figure
     from .scheduler import run_region
@@ -120,6 +121,8 @@ def _prepared_glaciers(args, working_dir: str) -> list:
     """The glacier directories of the region, largest first (prepared here with --oetztal)."""
     from oggm import utils
 
+    from . import chain
+
     if args.oetztal:
         return chain.prepare_oetztal(working_dir, rgi_ids=args.rgi_ids, reset=args.rerun,
                                      auto_skip_task=not args.rerun)
@@ -138,6 +141,8 @@ def _prepared_glaciers(args, working_dir: str) -> list:
 
 
 def _regional_mean(args, gdirs, years) -> float:
+    from . import chain
+
     if args.oetztal:
         return chain.regional_mean(years)
     from ..session.sample_glaciers import wgms_mean_balance
