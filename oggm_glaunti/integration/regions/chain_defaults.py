@@ -1,6 +1,9 @@
-"""The region chain's default years, suffixes and files, without importing OGGM: the
-``region`` sub-command's help is built from them in every ``oggm-glaunti`` call, before
-salem (imported by OGGM) may be imported offline (see :func:`~..session.offline.prepare_salem_cache`)."""
+"""The region chain's default years, suffixes and files, without importing OGGM.
+
+The ``region`` sub-command's help is built from them in every ``oggm-glaunti`` call, before
+salem (imported by OGGM) may be imported offline
+(see :func:`~oggm_glaunti.integration.session.offline.prepare_salem_cache`).
+"""
 from __future__ import annotations
 
 MONTHLY_TI = "MonthlyTIModel"
