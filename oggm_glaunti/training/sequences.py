@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-
 from ..core.forcing import YearForcing, stack_years
 from ..core.inputs import month_ids
 from ..core.plan import padded_days

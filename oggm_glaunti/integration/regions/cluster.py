@@ -57,9 +57,12 @@ PROFILER_OFF = {"distributed.worker.profile.enabled": False}
 
 def worker_environment(xla_threads: int) -> dict[str, str]:
     """Environment of a region's worker started by a ``dask worker`` command (SLURM):
-    :func:`xla_environment` and :data:`PROFILER_OFF`. (A ``LocalCluster``'s nanny passes
-    its own Dask config to the worker over this environment: :func:`local_cluster` sets it.)"""
-    return {**xla_environment(xla_threads), "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+    :func:`xla_environment` and :data:`PROFILER_OFF` as Dask's environment variables. (A
+    ``LocalCluster``'s nanny passes its own Dask config to the worker over the environment:
+    :func:`local_cluster` sets :data:`PROFILER_OFF` there.)"""
+    dask_settings = {"DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+                     for key, value in PROFILER_OFF.items()}
+    return {**xla_environment(xla_threads), **dask_settings}
 
 
 def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
@@ -75,13 +78,12 @@ def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
         passed to ``LocalCluster`` (e.g. ``memory_limit``, ``dashboard_address``; the
         dashboard is off unless asked for).
     """
+    import dask
     from distributed import LocalCluster
 
     if n_workers is None:
         n_workers = max(1, machine_cores() // int(xla_threads))
-    import dask
-
-    env = {**worker_environment(xla_threads), **kwargs.pop("env", {})}
+    env = {**xla_environment(xla_threads), **kwargs.pop("env", {})}
     kwargs.setdefault("dashboard_address", None)
     with dask.config.set(PROFILER_OFF):  # each nanny hands this process's Dask config to its worker
         return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, env=env,
