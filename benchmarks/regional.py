@@ -12,12 +12,13 @@ RCP2.6 demo files — for MonthlyTIModel and GlaUnTI A and D, each in these mode
   one XLA thread each (each glacier's chain as one unit, largest first).
 
 Each (model, mode) runs in a fresh process on fresh copies of the prepared glaciers; all
-share one JAX compilation cache, warmed first (``--no-warm`` to skip) by each model's chain
-on the smallest glacier, so that the figures are those of a long regional run (compiling
-is then a small part of it). Prints figures only: seconds per glacier of every step
-(median and largest glacier, from ``dask-1``: one core each), the chain per glacier as a
-multiple of MonthlyTIModel's, wall time, glaciers per core-hour and the scaling from 1 to 2
-workers, and each mode's peak resident memory per process. On a shared machine whose speed
+share one JAX compilation cache, filled first (``--no-warm`` to skip) by each model's chain
+on all the glaciers, so that every mode meets the compiled code as in a long regional run,
+where a worker meets few grid sizes that no worker has compiled before. Prints figures
+only: seconds per glacier of every step (median and largest glacier, from ``dask-1``: one
+core each), the chain per glacier as a multiple of MonthlyTIModel's, wall time, glaciers
+per core-hour and the scaling from 1 to 2 workers, and each mode's peak resident memory
+per process. On a shared machine whose speed
 drifts over minutes, ``--repeat N`` runs the Dask modes N times, alternating ``dask-1`` and
 ``dask-2``, and reports each mode's fastest run (every wall time is printed). Offline::
 
@@ -139,7 +140,7 @@ def main() -> None:
           f"regional mean {mean:.0f} kg m-2 per year", flush=True)
     if not args.no_warm:
         for model in args.models:
-            _run_subprocess(dict(base, model=model, mode="oggm-serial", rgi_ids=ids[-1:], tag="warm",
+            _run_subprocess(dict(base, model=model, mode="oggm-serial", rgi_ids=ids, tag="warm",
                                  folder=os.path.join(folder, "warm", model)), folder)
         print(f"compilation cache warmed ({time.perf_counter() - t0:.0f} s)", flush=True)
     results = []

@@ -49,3 +49,35 @@ def test_the_cache_can_be_switched_off(jax_cache_unset, oggm_paths):
     oggm_paths.PARAMS["glaunti_compilation_cache"] = False
     assert use_working_dir_compilation_cache() is None
     assert jax_cache_unset.config.jax_compilation_cache_dir is None
+
+
+@pytest.fixture
+def jax_min_seconds(jax_cache_unset, monkeypatch):
+    previous = jax_cache_unset.config.jax_persistent_cache_min_compile_time_secs
+    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
+    jax_cache_unset.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)  # JAX's default
+    yield jax_cache_unset
+    jax_cache_unset.config.update("jax_persistent_cache_min_compile_time_secs", previous)
+
+
+def test_short_compilations_are_kept(jax_min_seconds, oggm_paths):
+    """GlaUnTI's functions mostly compile in 0.1-1 s: JAX's 1-s threshold would keep none."""
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
+
+    oggm_paths.PARAMS["glaunti_compilation_cache_min_seconds"] = 0.25
+    use_working_dir_compilation_cache()
+    assert jax_min_seconds.config.jax_persistent_cache_min_compile_time_secs == 0.25
+
+
+@pytest.mark.parametrize("how", ["environment", "config"])
+def test_a_threshold_the_user_chose_is_kept(jax_min_seconds, oggm_paths, monkeypatch, how):
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
+
+    if how == "environment":
+        monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")  # even JAX's default
+        expected = 1.0
+    else:
+        jax_min_seconds.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+        expected = 2.0
+    use_working_dir_compilation_cache()
+    assert jax_min_seconds.config.jax_persistent_cache_min_compile_time_secs == expected

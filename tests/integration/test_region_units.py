@@ -247,3 +247,12 @@ def test_areas_that_order_the_glaciers(glacier):
 
     areas = _glacier_areas([Glacier(glacier, {}), Glacier(_NoOutlines(), {})], None)
     assert areas == [pytest.approx(glacier.rgi_area_km2), 0.0] and areas[0] > 0
+
+
+def test_record_takes_the_area_the_scheduler_read(glacier, monkeypatch):
+    """A worker does not read the outlines again for the glacier's record (~0.1 s a glacier)."""
+    from oggm_glaunti.integration.regions.steps import Glacier
+
+    monkeypatch.setattr(type(glacier), "rgi_area_km2", _NoOutlines.rgi_area_km2)  # a read would give 0
+    record = run_glacier(Glacier(glacier, {}, area_km2=8.5), _spec([count_call]))
+    assert record.status == "done" and record.area_km2 == 8.5

@@ -34,7 +34,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .cluster import LOCAL, open_client
-from .steps import Glacier, Step, glacier_area_km2, normalise_glaciers, normalise_steps, step_name
+from .steps import Glacier, Step, glacier_area_km2, known_area_km2, normalise_glaciers, normalise_steps, step_name
 from .summary import SUMMARY_FILE, RegionResult, summary_frame, write_summary
 from .worker import SKIPPED, GlacierRecord, RunSpec, StepRecord, run_glacier
 
@@ -154,18 +154,9 @@ def _identity(value):
 def _lost(glacier: Glacier, steps: list[Step], spec: RunSpec, err: BaseException) -> GlacierRecord:
     """The record of a glacier stopped outside its steps (its folder is unchanged)."""
     names = [step_name(s, glacier.kwargs) for s in steps]
-    return GlacierRecord(glacier.gdir.rgi_id, glacier_area_km2(glacier.gdir),
+    return GlacierRecord(glacier.gdir.rgi_id, known_area_km2(glacier),
                          [StepRecord(n, SKIPPED) for n in names], 0.0, "", spec.run_id,
                          error=f"{type(err).__name__}: {err}")
-
-
-def _area_or_zero(gdir) -> float:
-    """:func:`~.steps.glacier_area_km2`, or 0 (started last) if it cannot be read: the
-    glacier's chain then fails and is recorded like any other failure."""
-    try:
-        return glacier_area_km2(gdir)
-    except Exception:  # noqa: BLE001 - reported by the glacier's own chain
-        return 0.0
 
 
 def _glacier_areas(glaciers: list[Glacier], client) -> list[float]:
@@ -174,8 +165,8 @@ def _glacier_areas(glaciers: list[Glacier], client) -> list[float]:
     minutes before a region of thousands of glaciers starts."""
     gdirs = [g.gdir for g in glaciers]
     if client is None:
-        return [_area_or_zero(gdir) for gdir in gdirs]
-    return client.gather(client.map(_area_or_zero, gdirs, pure=False))
+        return [glacier_area_km2(gdir) for gdir in gdirs]
+    return client.gather(client.map(glacier_area_km2, gdirs, pure=False))
 
 
 def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bool,
@@ -188,6 +179,7 @@ def _run_glaciers(steps: list[Step], glaciers: list[Glacier], client, resume: bo
     order = list(range(len(glaciers)))
     if largest_first:
         areas = _glacier_areas(glaciers, client)
+        glaciers = [g._replace(area_km2=area) for g, area in zip(glaciers, areas)]
         order.sort(key=lambda i: (-areas[i], i))
     run_id = uuid.uuid4().hex
     records: list[GlacierRecord | None] = [None] * len(glaciers)

@@ -27,10 +27,13 @@ class Step(NamedTuple):
 
 
 class Glacier(NamedTuple):
-    """A glacier directory and the kwargs its steps get (OGGM's ``(gdir, kwargs)`` item)."""
+    """A glacier directory and the kwargs its steps get (OGGM's ``(gdir, kwargs)`` item),
+    and its area once the scheduler has read it (so that a worker does not read the
+    outlines again for the glacier's record)."""
 
     gdir: Any
     kwargs: dict
+    area_km2: float | None = None
 
 
 def normalise_steps(task, common: dict | None = None) -> list[Step]:
@@ -94,8 +97,15 @@ def is_entity_task(func: Callable) -> bool:
 
 
 def glacier_area_km2(gdir) -> float:
-    """The glacier's RGI area, to start the largest glaciers first (0 when unknown)."""
+    """The glacier's RGI area, to start the largest glaciers first (0 when it cannot be
+    read: such a glacier is started last, and its chain fails and is recorded like any
+    other failure)."""
     try:
         return float(gdir.rgi_area_km2)
-    except (AttributeError, TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - no outlines, a broken file: reported by the glacier's chain
         return 0.0
+
+
+def known_area_km2(glacier: Glacier) -> float:
+    """The glacier's area as the scheduler read it, else read now."""
+    return glacier_area_km2(glacier.gdir) if glacier.area_km2 is None else glacier.area_km2

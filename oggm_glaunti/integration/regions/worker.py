@@ -37,7 +37,7 @@ import threading
 import time
 from typing import Any
 
-from .steps import Glacier, Step, glacier_area_km2, is_entity_task, step_kwargs, step_name
+from .steps import Glacier, Step, is_entity_task, known_area_km2, step_kwargs, step_name
 from .transaction import glacier_lock, glacier_transaction
 
 log = logging.getLogger(__name__)
@@ -317,11 +317,11 @@ def _run_glacier(glacier: Glacier, spec: RunSpec) -> GlacierRecord:
         done = _task_log(gdir.logfile) if spec.resume else {}
         if spec.resume and all(done.get(n, ("",))[0] == SUCCESS for n in names):
             steps = [StepRecord(n, DONE_BEFORE, done[n][1]) for n in names]
-            return GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
+            return GlacierRecord(gdir.rgi_id, known_area_km2(glacier), steps,
                                  time.perf_counter() - start, _worker_name(), spec.run_id)
         with glacier_transaction(gdir) as work:
             steps, output, to_raise = _run_steps(work, glacier.kwargs, spec)
-            record = GlacierRecord(gdir.rgi_id, glacier_area_km2(gdir), steps,
+            record = GlacierRecord(gdir.rgi_id, known_area_km2(glacier), steps,
                                    time.perf_counter() - start, _worker_name(), spec.run_id)
             output = output if spec.keep_output else None
             with open(_record_path(work), "wb") as f:

@@ -7,9 +7,17 @@ load it instead (measured: a new grid shape's compile, 2.4 s, fell to 0.1 s in t
 process). :func:`use_working_dir_compilation_cache` points JAX at
 ``<working_dir>/glaunti_jax_cache`` unless ``cfg.PARAMS['glaunti_compilation_cache']`` is
 False or the user already chose a folder (``jax_compilation_cache_dir``, or the
-``JAX_COMPILATION_CACHE_DIR`` environment variable). JAX only stores compilations that
-took more than ``jax_persistent_cache_min_compile_time_secs`` (1 s by default) and fixes
-the folder at its first use, so a process keeps the first working directory it met.
+``JAX_COMPILATION_CACHE_DIR`` environment variable). JAX fixes the folder at its first
+use, so a process keeps the first working directory it met.
+
+JAX only stores compilations that took longer than
+``jax_persistent_cache_min_compile_time_secs``, 1 s by default. Most of GlaUnTI's compiled
+functions (a calibration's per-year pieces, A's grid years, the spin-up's) take 0.1–1 s
+each, so every new process compiled them all again: measured on the 20 Ötztal glaciers
+(``benchmarks/regional.py``), a second Dask worker spent ~10 % more time on the same
+steps than one worker alone did. The threshold is therefore lowered to
+``cfg.PARAMS['glaunti_compilation_cache_min_seconds']`` (0.1 s), unless the user set it
+(``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS``, or a value other than JAX's default).
 
 JAX writes an entry in place and never replaces an existing one: an entry truncated by a
 killed process would make every later process fail to read it and compile again, for
@@ -27,6 +35,8 @@ from .params import get_param
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = "glaunti_jax_cache"
+_JAX_DEFAULT_MIN_SECONDS = 1.0
+_MIN_SECONDS_ENV = "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"
 _ENTRY_SUFFIX = "-cache"  # JAX's LRUCache: <key>-cache, and <key>-atime when evicting
 _checked: set[str] = set()
 
@@ -85,9 +95,13 @@ def use_working_dir_compilation_cache() -> str | None:
     from oggm import cfg
 
     chosen = jax.config.jax_compilation_cache_dir
-    if chosen or not get_param("glaunti_compilation_cache"):
+    if not get_param("glaunti_compilation_cache"):
         _check_once(chosen)
         return chosen or None
+    _keep_short_compilations(jax)
+    if chosen:
+        _check_once(chosen)
+        return chosen
     working_dir = cfg.PATHS.get("working_dir")
     if not working_dir:
         return None
@@ -96,6 +110,16 @@ def use_working_dir_compilation_cache() -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     log.info("JAX's persistent compilation cache: %s", path)
     return path
+
+
+def _keep_short_compilations(jax) -> None:
+    """Lower JAX's store threshold to ``glaunti_compilation_cache_min_seconds`` unless the
+    user chose one (see the module docstring)."""
+    user_set = (os.environ.get(_MIN_SECONDS_ENV) is not None
+                or jax.config.jax_persistent_cache_min_compile_time_secs != _JAX_DEFAULT_MIN_SECONDS)
+    if not user_set:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                          float(get_param("glaunti_compilation_cache_min_seconds")))
 
 
 def _check_once(folder: str | None) -> None:

@@ -84,6 +84,10 @@ GLAUNTI_DEFAULTS: dict[str, tuple[Any, str]] = {
         True, "Keep JAX's compiled code in <working_dir>/glaunti_jax_cache, so that pool "
               'workers and later runs load it instead of compiling again (see '
               'oggm_glaunti.integration.session.compilation_cache).'),
+    'glaunti_compilation_cache_min_seconds': (
+        0.1, 'Compilations that took longer than this (s) are kept in the compilation cache '
+             "(JAX's own threshold, 1 s, would leave out most of GlaUnTI's functions); "
+             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS, if set, wins."),
     # --- calibration (calibration/task.py, calibration/objective.py) ---
     'glaunti_calib_sigma_annual': (
         0.20, 'Uncertainty (m w.e.) of one WGMS glacier-wide annual balance in the '
