@@ -220,6 +220,7 @@ def test_slurm_job_script():
                             queue="compute", local_directory="$TMPDIR")
     try:
         script = cluster.job_script()
+        assert cluster.scheduler.WORKER_SATURATION == 1.0  # a glacier per worker at a time
     finally:
         cluster.close()
     assert "#SBATCH --cpus-per-task=8" in script and "#SBATCH -p compute" in script

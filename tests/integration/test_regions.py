@@ -84,6 +84,10 @@ def client(region):
         yield opened
 
 
+def _worker_saturation(dask_scheduler) -> float:
+    return dask_scheduler.WORKER_SATURATION
+
+
 def _profiler_enabled() -> bool:
     import dask
 
@@ -154,6 +158,7 @@ def test_dask_chain_identical_to_oggm_serial(region, client):
     assert result.outputs == [None] * 3  # OGGM's run task returns a model: not brought back
     # the workers' memory stays flat: no profiler history, no cluster lock per netCDF file written
     assert set(client.run(_profiler_enabled).values()) == {False}
+    assert client.run_on_scheduler(_worker_saturation) == 1.0  # strictly largest first
     assert set(client.run_on_scheduler(_semaphores)) <= {"oggm-glaunti-downloads"}  # OGGM's own lock
     for gdir in gdirs:
         _assert_same_files(gdir, region["serial"][gdir.rgi_id])
