@@ -18,9 +18,9 @@ where a worker meets few grid sizes that no worker has compiled before. Prints f
 only: seconds per glacier of every step (median and largest glacier, from ``dask-1``: one
 core each), the chain per glacier as a multiple of MonthlyTIModel's, wall time, glaciers
 per core-hour and the scaling from 1 to 2 workers, and each mode's peak resident memory
-per process. On a shared machine whose speed
-drifts over minutes, ``--repeat N`` runs the Dask modes N times, alternating ``dask-1`` and
-``dask-2``, and reports each mode's fastest run (every wall time is printed). Offline::
+per process. On a shared machine whose speed drifts over minutes, ``--repeat N`` runs the
+Dask modes N times, alternating ``dask-1`` and ``dask-2``, and reports each mode's fastest
+run (every wall time is printed). Offline::
 
     GLAUNTI_OGGM_SAMPLE_DATA=../shared/oggm-sample-data-8af40f89620c6bd72f3485a777a018dcacb99d94 \\
     GLAUNTI_WEIGHTS_DIR=../shared/glaunti-reference/params python benchmarks/regional.py
@@ -147,20 +147,15 @@ def main() -> None:
     for model in args.models:
         runs = [m for m in args.modes if m == "oggm-serial"]
         runs += [m for _ in range(max(args.repeat, 1)) for m in args.modes if m != "oggm-serial"]
-        walls: dict[str, list[float]] = {}
+        tries: dict[str, list[dict]] = {}
         for n, mode in enumerate(runs):
-            spec = dict(base, model=model, mode=mode, rgi_ids=ids, folder=os.path.join(folder, model, f"{mode}_{n}"))
-            result = _run_subprocess(dict(spec, tag=n), folder)
-            walls.setdefault(mode, []).append(result["wall"])
-            print(f"  {chain.model_label(model)}, {mode}: {result['wall']:.0f} s", flush=True)
-            fastest = next((r for r in results if (r["model"], r["mode"]) == (model, mode)), None)
-            if fastest is None:
-                results.append(result)
-            elif result["wall"] < fastest["wall"]:
-                results[results.index(fastest)] = result
-        for result in results:
-            if result["model"] == model:
-                result["walls"] = walls[result["mode"]]
+            spec = dict(base, model=model, mode=mode, rgi_ids=ids, tag=n,
+                        folder=os.path.join(folder, model, f"{mode}_{n}"))
+            tries.setdefault(mode, []).append(_run_subprocess(spec, folder))
+            print(f"  {chain.model_label(model)}, {mode}: {tries[mode][-1]['wall']:.0f} s", flush=True)
+        for runs_of_mode in tries.values():
+            fastest = min(runs_of_mode, key=lambda r: r["wall"])
+            results.append(dict(fastest, walls=[r["wall"] for r in runs_of_mode]))
     report(results, os.cpu_count() or 1)
 
 

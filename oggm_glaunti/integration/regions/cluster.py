@@ -117,6 +117,8 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
         passed to ``SLURMCluster`` (``queue``, ``account``, ``walltime``,
         ``local_directory``, ``job_script_prologue`` (added to), ...).
     """
+    import dask
+
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError as err:
@@ -127,8 +129,6 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
     exports = " ".join(f"{k}={v}" for k, v in worker_environment(threads).items())
     prologue = [*kwargs.pop("job_script_prologue", []), f"export {exports}"]
     kwargs.setdefault("dashboard_address", None)
-    import dask
-
     with dask.config.set(ONE_GLACIER_PER_WORKER):
         return SLURMCluster(cores=cores, processes=cores // threads, memory=memory,
                             job_script_prologue=prologue, **kwargs)
