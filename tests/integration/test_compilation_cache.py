@@ -81,3 +81,13 @@ def test_a_threshold_the_user_chose_is_kept(jax_min_seconds, oggm_paths, monkeyp
         expected = 2.0
     use_working_dir_compilation_cache()
     assert jax_min_seconds.config.jax_persistent_cache_min_compile_time_secs == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), -1.0, "fast", None])
+def test_a_threshold_that_is_not_seconds_is_refused(jax_min_seconds, oggm_paths, value):
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
+
+    oggm_paths.PARAMS["glaunti_compilation_cache_min_seconds"] = value
+    with pytest.raises(ValueError, match="glaunti_compilation_cache_min_seconds.*seconds >= 0"):
+        use_working_dir_compilation_cache()
+    assert jax_min_seconds.config.jax_persistent_cache_min_compile_time_secs == 1.0  # untouched

@@ -28,6 +28,7 @@ must decompress) and removes the broken ones, so that the next compilation write
 from __future__ import annotations
 
 import logging
+import math
 import os
 import zlib
 
@@ -119,8 +120,22 @@ def _keep_short_compilations(jax) -> None:
     user_set = (os.environ.get(_MIN_SECONDS_ENV) is not None
                 or jax.config.jax_persistent_cache_min_compile_time_secs != _JAX_DEFAULT_MIN_SECONDS)
     if not user_set:
-        jax.config.update("jax_persistent_cache_min_compile_time_secs",
-                          float(get_param("glaunti_compilation_cache_min_seconds")))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", _min_seconds())
+
+
+def _min_seconds() -> float:
+    """``glaunti_compilation_cache_min_seconds``, refused unless a number >= 0 (NaN would
+    keep nothing and say nothing)."""
+    value = get_param("glaunti_compilation_cache_min_seconds")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"cfg.PARAMS['glaunti_compilation_cache_min_seconds'] = {value!r}: give "
+                         "seconds >= 0 (default 0.1), or set cfg.PARAMS['glaunti_compilation_cache'] "
+                         "= False to switch the cache off")
+    return seconds
 
 
 def _check_once(folder: str | None) -> None:
