@@ -18,7 +18,10 @@ where a worker meets few grid sizes that no worker has compiled before. Prints f
 only: seconds per glacier of every step (median and largest glacier, from ``dask-1``: one
 core each), the chain per glacier as a multiple of MonthlyTIModel's, wall time, glaciers
 per core-hour and the scaling from 1 to 2 workers, and each mode's peak resident memory
-per process. On a shared machine whose speed drifts over minutes, ``--repeat N`` runs the
+per process. The wall time of a Dask mode is the region's (``run_region``) on a cluster
+whose workers have started; their start (spawn, then the preload that imports OGGM, the
+package and JAX: ``oggm_glaunti.integration.regions.preload``) is printed beside it, as
+the serial mode's imports happen before its clock starts. On a shared machine whose speed drifts over minutes, ``--repeat N`` runs the
 Dask modes N times, alternating ``dask-1`` and ``dask-2``, and reports each mode's fastest
 run (every wall time is printed). Offline::
 
@@ -71,7 +74,7 @@ def run_one(spec: dict) -> dict:
         cfg.PARAMS["glaunti_variant"] = model
     steps = chain.model_chain(model, spec["mean"])
     names = [step_name(Step(task, kwargs)) for task, kwargs in steps]
-    start = time.perf_counter()
+    start, cluster_start = time.perf_counter(), None
     if mode == "oggm-serial":
         for task, kwargs in steps:
             workflow.execute_entity_task(task, gdirs, **kwargs)
@@ -84,6 +87,7 @@ def run_one(spec: dict) -> dict:
         from oggm_glaunti.integration.regions import local_cluster
 
         with local_cluster(n_workers=int(mode.split("-")[1]), xla_threads=1) as cluster, Client(cluster) as client:
+            cluster_start = time.perf_counter() - start  # workers started ready (preload)
             start = time.perf_counter()
             result = run_region(steps, gdirs, client=client, progress=False, summary=False)
             wall = time.perf_counter() - start
@@ -91,7 +95,7 @@ def run_one(spec: dict) -> dict:
         seconds = {r.rgi_id: [s.seconds for s in r.steps] for r in result.records}
         failed = result.failed
     return dict(model=model, mode=mode, wall=wall, names=names, seconds=seconds, failed=failed, peaks=peaks,
-                area={g.rgi_id: g.rgi_area_km2 for g in gdirs})
+                area={g.rgi_id: g.rgi_area_km2 for g in gdirs}, cluster_start=cluster_start)
 
 
 def _run_subprocess(spec: dict, folder: str) -> dict:
@@ -183,23 +187,28 @@ def report(results: list[dict], cores: int) -> None:
             if model == "MonthlyTIModel":
                 continue
             print(f"chain per glacier, {model_label(model)} / MonthlyTIModel: {seconds / per_glacier['MonthlyTIModel']:.1f}x")
-    print(f"\n{'model':16s} {'mode':12s} {'wall s':>8s} {'cores':>5s} {'glaciers/core-h':>16s} {'failed':>6s} "
-          f"{'peak MiB per process':>22s}")
-    walls = {}
+    print(f"\n{'model':16s} {'mode':12s} {'wall s':>8s} {'start s':>8s} {'cores':>5s} {'glaciers/core-h':>16s} "
+          f"{'failed':>6s} {'peak MiB per process':>22s}")
+    walls, tries_of = {}, {}
     for r in results:
+        tries_of[(r["model"], r["mode"])] = r.get("walls", [r["wall"]])
         used = cores if r["mode"] == "oggm-serial" else int(r["mode"].split("-")[1])
         n = len(r["seconds"])
         walls[(r["model"], r["mode"])] = r["wall"]
         peaks = ", ".join(f"{p:.0f}" for p in r["peaks"])
         tries = r.get("walls", [r["wall"]])
-        others = f"   (runs: {', '.join(f'{w:.0f}' for w in tries)} s)" if len(tries) > 1 else ""
-        print(f"{model_label(r['model']):16s} {r['mode']:12s} {r['wall']:8.0f} {used:5d} "
+        others = f"   (runs: {', '.join(f'{w:.1f}' for w in tries)} s)" if len(tries) > 1 else ""
+        started = "-" if r.get("cluster_start") is None else f"{r['cluster_start']:.1f}"
+        print(f"{model_label(r['model']):16s} {r['mode']:12s} {r['wall']:8.0f} {started:>8s} {used:5d} "
               f"{n / (r['wall'] * used / 3600):16.0f} {len(r['failed']):6d} {peaks:>22s}{others}")
     for model in dict.fromkeys(r["model"] for r in results):
         if (model, "dask-1") in walls and (model, "dask-2") in walls:
             line = f"{model_label(model)}: dask-2 is {walls[model, 'dask-1'] / walls[model, 'dask-2']:.2f}x dask-1"
             if (model, "oggm-serial") in walls:
                 line += f", {walls[model, 'oggm-serial'] / walls[model, 'dask-2']:.2f}x OGGM's serial default"
+            pairs = list(zip(tries_of[model, "dask-1"], tries_of[model, "dask-2"]))
+            if len(pairs) > 1:  # run one after the other: each pair met the machine at about the same speed
+                line += f"; within each pair of runs: {', '.join(f'{a / b:.2f}x' for a, b in pairs)}"
             print(line)
 
 

@@ -47,3 +47,31 @@ def region_steps(regional_mean: float, flag_dir: str | None = None, only: str | 
 def environment(name: str) -> str | None:
     """An environment variable of the process this runs in (for ``client.run``)."""
     return os.environ.get(name)
+
+
+def worker_state() -> dict:
+    """What a worker holds before its first task: the package and JAX loaded, JAX's backend
+    started, the size of its XLA pool (for ``client.run``)."""
+    import sys
+
+    from oggm_glaunti.integration.session.mp_safety import jax_backend_initialised
+
+    return dict(package="oggm_glaunti.integration" in sys.modules, oggm="oggm.core.flowline" in sys.modules,
+                jax_started=jax_backend_initialised(), xla_threads=os.environ.get("PJRT_NPROC"))
+
+
+def compile_into_working_dir_cache(working_dir: str) -> list[str]:
+    """Compile a small function with the package's cache in ``working_dir`` as a glacier's
+    first task would (no folder chosen before), and list the cache's entries."""
+    import jax
+    import jax.numpy as jnp
+    from oggm import cfg
+
+    from oggm_glaunti.integration.session.compilation_cache import use_working_dir_compilation_cache
+
+    cfg.PATHS["working_dir"] = working_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    folder = use_working_dir_compilation_cache()
+    jax.jit(lambda x: x * 2.0 + 1.0)(jnp.arange(3.0)).block_until_ready()
+    return sorted(os.listdir(folder))

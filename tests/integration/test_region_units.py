@@ -229,6 +229,7 @@ def test_slurm_job_script():
     worker_line = next(line for line in script.splitlines() if "dask_worker" in line)
     assert "--nworkers 4" in worker_line and "--nthreads 2" in worker_line  # 4 x 2 = 8 cores
     assert "--local-directory $TMPDIR" in worker_line
+    assert "--preload oggm_glaunti.integration.regions.preload" in worker_line  # ready when they join
     assert script.index("export PJRT_NPROC") < script.index("dask_worker")  # before the workers start
 
 

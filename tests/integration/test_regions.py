@@ -32,6 +32,7 @@ from oggm import cfg, utils, workflow  # noqa: E402
 from integration._region_steps import echo, environment, region_steps  # noqa: E402
 from oggm_glaunti.integration.regions import chain, run_region  # noqa: E402
 from oggm_glaunti.integration.regions.cluster import local_cluster, machine_cores  # noqa: E402
+from oggm_glaunti.integration.regions.preload import PRELOAD  # noqa: E402
 from oggm_glaunti.integration.regions.scheduler import execute_entity_task  # noqa: E402
 from oggm_glaunti.integration.regions.summary import SUMMARY_FILE  # noqa: E402
 from oggm_glaunti.integration.regions.worker import RECORD_KEY  # noqa: E402
@@ -86,6 +87,10 @@ def client(region):
 
 def _worker_saturation(dask_scheduler) -> float:
     return dask_scheduler.WORKER_SATURATION
+
+
+def _preloads(dask_worker) -> list[str]:
+    return [preload.name for preload in dask_worker.preloads]
 
 
 def _profiler_enabled() -> bool:
@@ -159,6 +164,7 @@ def test_dask_chain_identical_to_oggm_serial(region, client):
     # the workers' memory stays flat: no profiler history, no cluster lock per netCDF file written
     assert set(client.run(_profiler_enabled).values()) == {False}
     assert client.run_on_scheduler(_worker_saturation) == 1.0  # strictly largest first
+    assert set(map(tuple, client.run(_preloads).values())) == {(PRELOAD,)}  # workers started ready
     assert set(client.run_on_scheduler(_semaphores)) <= {"oggm-glaunti-downloads"}  # OGGM's own lock
     for gdir in gdirs:
         _assert_same_files(gdir, region["serial"][gdir.rgi_id])

@@ -24,6 +24,8 @@ import logging
 import os
 from typing import Any, Iterator
 
+from .preload import PRELOAD
+
 log = logging.getLogger(__name__)
 
 SERIAL, LOCAL = "serial", "local"
@@ -83,7 +85,9 @@ def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
         threads of each worker's XLA thread pool (default 1).
     **kwargs
         passed to ``LocalCluster`` (e.g. ``memory_limit``, ``dashboard_address``; the
-        dashboard is off unless asked for).
+        dashboard is off unless asked for; ``preload`` is added to).
+
+    The workers start ready (:mod:`.preload`): OGGM, this package and JAX imported.
     """
     import dask
     from distributed import LocalCluster
@@ -92,6 +96,7 @@ def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
         n_workers = max(1, machine_cores() // int(xla_threads))
     env = {**xla_environment(xla_threads), **kwargs.pop("env", {})}
     kwargs.setdefault("dashboard_address", None)
+    kwargs["preload"] = [PRELOAD, *kwargs.get("preload", [])]
     # each nanny hands this process's Dask config to its worker
     with dask.config.set({**PROFILER_OFF, **ONE_GLACIER_PER_WORKER}):
         return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, env=env,
@@ -102,7 +107,8 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
     """A ``dask_jobqueue.SLURMCluster`` set up for GlaUnTI's workers (needs dask-jobqueue).
 
     Each SLURM job runs ``cores // xla_threads`` worker processes of one Dask thread and
-    ``xla_threads`` XLA threads each, and exports :func:`worker_environment` for them. The working
+    ``xla_threads`` XLA threads each, exports :func:`worker_environment` for them and starts
+    them with :mod:`.preload` (ready when they join). The working
     directory must be on a file system all nodes share. Scale with ``cluster.scale(jobs=n)``.
 
     Parameters
@@ -115,7 +121,7 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
         XLA threads per worker (default 1).
     **kwargs
         passed to ``SLURMCluster`` (``queue``, ``account``, ``walltime``,
-        ``local_directory``, ``job_script_prologue`` (added to), ...).
+        ``local_directory``, ``job_script_prologue`` and ``worker_extra_args`` (added to), ...).
     """
     import dask
 
@@ -129,6 +135,7 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
     exports = " ".join(f"{k}={v}" for k, v in worker_environment(threads).items())
     prologue = [*kwargs.pop("job_script_prologue", []), f"export {exports}"]
     kwargs.setdefault("dashboard_address", None)
+    kwargs["worker_extra_args"] = ["--preload", PRELOAD, *kwargs.get("worker_extra_args", [])]
     with dask.config.set(ONE_GLACIER_PER_WORKER):
         return SLURMCluster(cores=cores, processes=cores // threads, memory=memory,
                             job_script_prologue=prologue, **kwargs)

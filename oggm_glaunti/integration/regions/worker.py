@@ -142,8 +142,10 @@ def _dask_worker():
         return None
 
 
-def _bound_xla_threads(threads: int | None) -> None:
-    """Size XLA's CPU thread pool (``PJRT_NPROC``) before JAX starts in this process."""
+def bound_xla_threads(threads: int | None) -> None:
+    """Size XLA's CPU thread pool (``PJRT_NPROC``) before JAX starts in this process:
+    ``threads`` (None: the Dask worker's threads), unless the environment sizes it already;
+    a warning if JAX runs already with another size."""
     from ..session.mp_safety import jax_backend_initialised
     from .cluster import xla_environment
 
@@ -178,7 +180,7 @@ def _prepare_process(spec: RunSpec) -> None:
         _process_ready = True
         if not hasattr(logging.Logger, "workflow"):  # OGGM's log level, made by cfg.initialize
             cfg.set_logging_config(logging.getLevelName(logging.getLogger().getEffectiveLevel()))
-        _bound_xla_threads(spec.xla_threads)
+        bound_xla_threads(spec.xla_threads)
         if _dask_worker() is not None:  # one download at a time across the cluster, as OGGM's pool
             from oggm.utils import _downloads
 
