@@ -4,6 +4,7 @@
   :func:`run_region` (each glacier's whole chain as one unit, largest first, no barrier
   between steps, a progress bar and a per-glacier summary table);
 - :mod:`.cluster`: the embedded ``LocalCluster``, a user's scheduler or cluster, SLURM;
+  :mod:`.preload`: the workers made ready when they start;
 - :mod:`.worker`, :mod:`.transaction`: a glacier's chain in a worker, as one transaction on
   its folder (faults lose nothing and produce each result once);
 - :mod:`.steps`, :mod:`.summary`: OGGM's input rules, the summary table;

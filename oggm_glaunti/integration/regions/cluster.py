@@ -15,7 +15,8 @@ Every worker runs one glacier at a time (:mod:`.worker`), so the embedded cluste
 Dask thread per worker process and ``cores // xla_threads`` workers: each worker's XLA
 thread pool has ``xla_threads`` threads (``PJRT_NPROC``; set in the worker's environment
 before JAX starts), so that workers x threads <= cores. Workers are spawned processes
-(Dask's default), which is safe whatever JAX did in the calling process.
+(Dask's default), which is safe whatever JAX did in the calling process, and start ready
+(:mod:`.preload`).
 """
 from __future__ import annotations
 
