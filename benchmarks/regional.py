@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import pickle
 import resource
@@ -57,6 +58,12 @@ def _peak_mib(pid: int | None = None) -> float:
         return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system, all threads) this process has used."""
+    times = os.times()
+    return times.user + times.system
+
+
 def run_one(spec: dict) -> dict:
     """One (model, mode) on fresh copies of the prepared glaciers (in this fresh process)."""
     from oggm import cfg, utils, workflow
@@ -67,6 +74,7 @@ def run_one(spec: dict) -> dict:
     with open(spec["config"], "rb") as f:
         cfg.unpack_config(pickle.load(f))
     cfg.set_logging_config("WARNING")  # what cfg.initialize would have set up in this process
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # as oggm-glaunti region: no INFO on closing
     prepared = [utils.GlacierDirectory(r, base_dir=spec["prepared"]) for r in spec["rgi_ids"]]
     gdirs = chain.copy_glaciers(prepared, spec["folder"])
     model, mode = spec["model"], spec["mode"]
@@ -74,7 +82,7 @@ def run_one(spec: dict) -> dict:
         cfg.PARAMS["glaunti_variant"] = model
     steps = chain.model_chain(model, spec["mean"])
     names = [step_name(Step(task, kwargs)) for task, kwargs in steps]
-    start, cluster_start = time.perf_counter(), None
+    start, cluster_start, cores_used = time.perf_counter(), None, None
     if mode == "oggm-serial":
         for task, kwargs in steps:
             workflow.execute_entity_task(task, gdirs, **kwargs)
@@ -88,14 +96,19 @@ def run_one(spec: dict) -> dict:
 
         with local_cluster(n_workers=int(mode.split("-")[1]), xla_threads=1) as cluster, Client(cluster) as client:
             cluster_start = time.perf_counter() - start  # workers started ready (preload)
+            cpu_before, here_before = client.run(_cpu_seconds), _cpu_seconds()
             start = time.perf_counter()
             result = run_region(steps, gdirs, client=client, progress=False, summary=False)
             wall = time.perf_counter() - start
+            cpu_after, here_after = client.run(_cpu_seconds), _cpu_seconds()
             peaks = [_peak_mib(pid) for pid in client.run(os.getpid).values()]
+        # cores each worker kept busy (a "single-threaded" worker also runs XLA's and Dask's own
+        # threads), and this process's (the scheduler and the client)
+        cores_used = [(cpu_after[w] - cpu_before[w]) / wall for w in cpu_before] + [(here_after - here_before) / wall]
         seconds = {r.rgi_id: [s.seconds for s in r.steps] for r in result.records}
         failed = result.failed
     return dict(model=model, mode=mode, wall=wall, names=names, seconds=seconds, failed=failed, peaks=peaks,
-                area={g.rgi_id: g.rgi_area_km2 for g in gdirs}, cluster_start=cluster_start)
+                area={g.rgi_id: g.rgi_area_km2 for g in gdirs}, cluster_start=cluster_start, cores_used=cores_used)
 
 
 def _run_subprocess(spec: dict, folder: str) -> dict:
@@ -210,6 +223,11 @@ def report(results: list[dict], cores: int) -> None:
             if len(pairs) > 1:  # run one after the other: each pair met the machine at about the same speed
                 line += f"; within each pair of runs: {', '.join(f'{a / b:.2f}x' for a, b in pairs)}"
             print(line)
+            for r in results:
+                if r["model"] == model and r.get("cores_used"):
+                    *workers, here = r["cores_used"]
+                    print(f"  {r['mode']} (fastest run): cores kept busy by each worker "
+                          f"{', '.join(f'{c:.2f}' for c in workers)}, by the scheduler and client {here:.2f}")
 
 
 if __name__ == "__main__":

@@ -75,3 +75,17 @@ def compile_into_working_dir_cache(working_dir: str) -> list[str]:
     folder = use_working_dir_compilation_cache()
     jax.jit(lambda x: x * 2.0 + 1.0)(jnp.arange(3.0)).block_until_ready()
     return sorted(os.listdir(folder))
+
+
+def allocation_page_faults(blocks: int = 200, block_bytes: int = 2 << 20) -> int:
+    """The kernel's page faults of this process while it allocates and frees ``blocks``
+    arrays of ``block_bytes`` (each mapped afresh when ``malloc`` gives freed memory back)."""
+    import resource
+
+    import numpy as np
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(blocks):
+        block = np.ones(block_bytes // 8)
+        del block
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
