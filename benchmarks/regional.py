@@ -74,6 +74,8 @@ def run_one(spec: dict) -> dict:
     with open(spec["config"], "rb") as f:
         cfg.unpack_config(pickle.load(f))
     cfg.set_logging_config("WARNING")  # what cfg.initialize would have set up in this process
+    import distributed  # noqa: F401 - importing it sets its loggers' levels: quiet them after
+
     logging.getLogger("distributed").setLevel(logging.WARNING)  # as oggm-glaunti region: no INFO on closing
     prepared = [utils.GlacierDirectory(r, base_dir=spec["prepared"]) for r in spec["rgi_ids"]]
     gdirs = chain.copy_glaciers(prepared, spec["folder"])

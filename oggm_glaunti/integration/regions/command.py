@@ -75,6 +75,8 @@ def run_region_command(args: argparse.Namespace) -> int:
     from .figure import region_figure
     from .scheduler import run_region
 
+    import distributed  # noqa: F401 - importing it sets its loggers' levels: quiet them after
+
     logging.getLogger("distributed").setLevel(logging.WARNING)
     working_dir = os.path.abspath(args.working_dir)
     gdirs = _prepared_glaciers(args, working_dir)
