@@ -21,8 +21,8 @@ per core-hour and the scaling from 1 to 2 workers, and each mode's peak resident
 per process. The wall time of a Dask mode is the region's (``run_region``) on a cluster
 whose workers have started; their start (spawn, then the preload that imports OGGM, the
 package and JAX: ``oggm_glaunti.integration.regions.preload``) is printed beside it, as
-the serial mode's imports happen before its clock starts. On a shared machine whose speed drifts over minutes, ``--repeat N`` runs the
-Dask modes N times, alternating ``dask-1`` and ``dask-2``, and reports each mode's fastest
+the serial mode's imports happen before its clock starts. On a shared machine whose speed
+drifts over minutes, ``--repeat N`` runs the Dask modes N times, alternating ``dask-1`` and ``dask-2``, and reports each mode's fastest
 run (every wall time is printed). Offline::
 
     GLAUNTI_OGGM_SAMPLE_DATA=../shared/oggm-sample-data-8af40f89620c6bd72f3485a777a018dcacb99d94 \\
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import pickle
 import resource
@@ -69,14 +68,13 @@ def run_one(spec: dict) -> dict:
     from oggm import cfg, utils, workflow
 
     from oggm_glaunti.integration.regions import chain, run_region
+    from oggm_glaunti.integration.regions.cluster import quiet_dask_logging
     from oggm_glaunti.integration.regions.steps import Step, step_name
 
     with open(spec["config"], "rb") as f:
         cfg.unpack_config(pickle.load(f))
     cfg.set_logging_config("WARNING")  # what cfg.initialize would have set up in this process
-    import distributed  # noqa: F401 - importing it sets its loggers' levels: quiet them after
-
-    logging.getLogger("distributed").setLevel(logging.WARNING)  # as oggm-glaunti region: no INFO on closing
+    quiet_dask_logging()  # as oggm-glaunti region
     prepared = [utils.GlacierDirectory(r, base_dir=spec["prepared"]) for r in spec["rgi_ids"]]
     gdirs = chain.copy_glaciers(prepared, spec["folder"])
     model, mode = spec["model"], spec["mode"]
@@ -211,7 +209,7 @@ def report(results: list[dict], cores: int) -> None:
         n = len(r["seconds"])
         walls[(r["model"], r["mode"])] = r["wall"]
         peaks = ", ".join(f"{p:.0f}" for p in r["peaks"])
-        tries = r.get("walls", [r["wall"]])
+        tries = tries_of[(r["model"], r["mode"])]
         others = f"   (runs: {', '.join(f'{w:.1f}' for w in tries)} s)" if len(tries) > 1 else ""
         started = "-" if r.get("cluster_start") is None else f"{r['cluster_start']:.1f}"
         print(f"{model_label(r['model']):16s} {r['mode']:12s} {r['wall']:8.0f} {started:>8s} {used:5d} "

@@ -77,7 +77,7 @@ def compile_into_working_dir_cache(working_dir: str) -> list[str]:
     return sorted(os.listdir(folder))
 
 
-def allocation_page_faults(blocks: int = 200, block_bytes: int = 2 << 20) -> int:
+def allocation_page_faults(blocks: int, block_bytes: int) -> int:
     """The kernel's page faults of this process while it allocates and frees ``blocks``
     arrays of ``block_bytes`` (each mapped afresh when ``malloc`` gives freed memory back)."""
     import resource

@@ -142,6 +142,14 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
                             job_script_prologue=prologue, **kwargs)
 
 
+def quiet_dask_logging() -> None:
+    """Distributed's loggers at WARNING (no INFO lines, nor the tracebacks it logs at INFO
+    when a cluster closes). Importing distributed sets their levels, so it is imported first."""
+    import distributed  # noqa: F401
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def _configured(client):
     if client is None:
         from oggm import cfg

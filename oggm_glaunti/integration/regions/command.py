@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import shutil
 
@@ -71,13 +70,11 @@ def run_region_command(args: argparse.Namespace) -> int:
     from oggm import cfg, utils
 
     from . import chain
-    from .cluster import SERIAL, open_client
+    from .cluster import SERIAL, open_client, quiet_dask_logging
     from .figure import region_figure
     from .scheduler import run_region
 
-    import distributed  # noqa: F401 - importing it sets its loggers' levels: quiet them after
-
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    quiet_dask_logging()
     working_dir = os.path.abspath(args.working_dir)
     gdirs = _prepared_glaciers(args, working_dir)
     full = args.chain == "full"
