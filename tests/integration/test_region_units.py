@@ -233,6 +233,18 @@ def test_slurm_job_script():
     assert script.index("export PJRT_NPROC") < script.index("dask_worker")  # before the workers start
 
 
+def test_slurm_worker_args_are_added_to():
+    """A user's own worker arguments, a list or one string, follow the package's preload whole."""
+    for extra, expected in ((["--lifetime", "55m"], "--lifetime 55m"), ("--no-dashboard", "--no-dashboard")):
+        cluster = slurm_cluster(cores=2, memory="8GB", worker_extra_args=extra)
+        try:
+            script = cluster.job_script()
+        finally:
+            cluster.close()
+        worker_line = next(line for line in script.splitlines() if "dask_worker" in line)
+        assert f"--preload oggm_glaunti.integration.regions.preload {expected}" in worker_line, worker_line
+
+
 class _NoOutlines:
     rgi_id = "RGI60-00.00000"
 

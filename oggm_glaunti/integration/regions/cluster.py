@@ -75,6 +75,13 @@ def worker_environment(xla_threads: int) -> dict[str, str]:
     return {**xla_environment(xla_threads), **dask_settings}
 
 
+def _as_list(value) -> list:
+    """A Dask option that takes one string or a list of them, as a list (None: empty)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
 def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
     """The embedded default: a ``distributed.LocalCluster`` of process workers.
 
@@ -97,7 +104,7 @@ def local_cluster(n_workers: int | None = None, xla_threads: int = 1, **kwargs):
         n_workers = max(1, machine_cores() // int(xla_threads))
     env = {**xla_environment(xla_threads), **kwargs.pop("env", {})}
     kwargs.setdefault("dashboard_address", None)
-    kwargs["preload"] = [PRELOAD, *kwargs.get("preload", [])]
+    kwargs["preload"] = [PRELOAD, *_as_list(kwargs.get("preload"))]
     # each nanny hands this process's Dask config to its worker
     with dask.config.set({**PROFILER_OFF, **ONE_GLACIER_PER_WORKER}):
         return LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, env=env,
@@ -136,7 +143,7 @@ def slurm_cluster(cores: int, memory: str, xla_threads: int = 1, **kwargs):
     exports = " ".join(f"{k}={v}" for k, v in worker_environment(threads).items())
     prologue = [*kwargs.pop("job_script_prologue", []), f"export {exports}"]
     kwargs.setdefault("dashboard_address", None)
-    kwargs["worker_extra_args"] = ["--preload", PRELOAD, *kwargs.get("worker_extra_args", [])]
+    kwargs["worker_extra_args"] = ["--preload", PRELOAD, *_as_list(kwargs.get("worker_extra_args"))]
     with dask.config.set(ONE_GLACIER_PER_WORKER):
         return SLURMCluster(cores=cores, processes=cores // threads, memory=memory,
                             job_script_prologue=prologue, **kwargs)
