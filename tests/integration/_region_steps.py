@@ -50,13 +50,15 @@ def environment(name: str) -> str | None:
 
 
 def worker_state() -> dict:
-    """What a worker holds before its first task: the package and JAX loaded, JAX's backend
-    started, the size of its XLA pool (for ``client.run``)."""
+    """What a worker holds before its first task: the package's modules a chain runs, OGGM
+    and JAX loaded, JAX's backend started, the size of its XLA pool (for ``client.run``)."""
     import sys
 
+    from oggm_glaunti.integration.regions.preload import CHAIN_MODULES
     from oggm_glaunti.integration.session.mp_safety import jax_backend_initialised
 
-    return dict(package="oggm_glaunti.integration" in sys.modules, oggm="oggm.core.flowline" in sys.modules,
+    package = ("equinox", "oggm_glaunti.core.models", *CHAIN_MODULES)
+    return dict(package=all(name in sys.modules for name in package), oggm="oggm.core.flowline" in sys.modules,
                 jax_started=jax_backend_initialised(), xla_threads=os.environ.get("PJRT_NPROC"))
 
 

@@ -2,10 +2,11 @@
 
 Without it, a worker imports OGGM, this package and JAX, and starts JAX's CPU backend,
 while it deserialises its first task: ~2 s during which a region waits on every worker,
-however many glaciers follow (a tenth of a 20-glacier MonthlyTIModel region). With it,
-the worker does that work while it starts, before it joins the scheduler, and the clusters
-made here (:func:`~.cluster.local_cluster`, :func:`~.cluster.slurm_cluster`) return ready
-workers. For a cluster of your own, start the workers with
+however many glaciers follow (a tenth of a 20-glacier MonthlyTIModel region); and the
+package's own modules (:data:`CHAIN_MODULES`, with equinox), which it imports lazily,
+during its first glacier. With it, the worker does that work while it starts, before it
+joins the scheduler, and the clusters made here (:func:`~.cluster.local_cluster`,
+:func:`~.cluster.slurm_cluster`) return ready workers. For a cluster of your own, start the workers with
 ``dask worker --preload oggm_glaunti.integration.regions.preload ...``.
 
 XLA's thread pool is sized first (:func:`~.worker.bound_xla_threads`: ``PJRT_NPROC`` as
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib
 import logging
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,13 @@ PRELOAD = __name__
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES
+
+#: The package's modules a region's chain runs (the package imports them lazily: without
+#: this a worker imported them, with equinox and the core, during its first glacier).
+CHAIN_MODULES = tuple(f"oggm_glaunti.{name}" for name in (
+    "integration.climate.climate_daily", "integration.grid.model_grid", "integration.run.massbalance",
+    "integration.run.flowline_run", "integration.calibration.task", "integration.calibration.objective",
+    "integration.calibration.optimiser", "integration.output.gridded_output", "weights.registry"))
 
 
 def keep_freed_memory() -> bool:
@@ -71,7 +80,7 @@ def dask_setup(worker=None) -> None:
     import oggm.shop.gcm_climate  # noqa: F401
     import jax
 
-    import oggm_glaunti.integration  # noqa: F401 - the package's tasks, JAX and equinox
-
+    for module in CHAIN_MODULES:
+        importlib.import_module(module)
     jax.devices()  # starts the CPU backend
     log.debug("worker ready: OGGM, oggm_glaunti and JAX (%s) loaded", jax.default_backend())
