@@ -22,8 +22,8 @@ per process. The wall time of a Dask mode is the region's (``run_region``) on a 
 whose workers have started; their start (spawn, then the preload that imports OGGM, the
 package and JAX: ``oggm_glaunti.integration.regions.preload``) is printed beside it, as
 the serial mode's imports happen before its clock starts. On a shared machine whose speed
-drifts over minutes, ``--repeat N`` runs the Dask modes N times, alternating ``dask-1`` and ``dask-2``, and reports each mode's fastest
-run (every wall time is printed). Offline::
+drifts over minutes, ``--repeat N`` runs the Dask modes N times, alternating ``dask-1``
+and ``dask-2``, and reports each mode's fastest run (every wall time is printed). Offline::
 
     GLAUNTI_OGGM_SAMPLE_DATA=../shared/oggm-sample-data-8af40f89620c6bd72f3485a777a018dcacb99d94 \\
     GLAUNTI_WEIGHTS_DIR=../shared/glaunti-reference/params python benchmarks/regional.py

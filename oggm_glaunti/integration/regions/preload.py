@@ -6,8 +6,8 @@ however many glaciers follow (a tenth of a 20-glacier MonthlyTIModel region); an
 package's own modules (:data:`CHAIN_MODULES`, with equinox), which it imports lazily,
 during its first glacier. With it, the worker does that work while it starts, before it
 joins the scheduler, and the clusters made here (:func:`~.cluster.local_cluster`,
-:func:`~.cluster.slurm_cluster`) return ready workers. For a cluster of your own, start the workers with
-``dask worker --preload oggm_glaunti.integration.regions.preload ...``.
+:func:`~.cluster.slurm_cluster`) return ready workers. For a cluster of your own, start
+the workers with ``dask worker --preload oggm_glaunti.integration.regions.preload ...``.
 
 XLA's thread pool is sized first (:func:`~.worker.bound_xla_threads`: ``PJRT_NPROC`` as
 set in the worker's environment, else the worker's Dask threads): it cannot change once
@@ -40,12 +40,15 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES
 
-#: The package's modules a region's chain runs (the package imports them lazily: without
-#: this a worker imported them, with equinox and the core, during its first glacier).
-CHAIN_MODULES = tuple(f"oggm_glaunti.{name}" for name in (
-    "integration.climate.climate_daily", "integration.grid.model_grid", "integration.run.massbalance",
-    "integration.run.flowline_run", "integration.calibration.task", "integration.calibration.objective",
-    "integration.calibration.optimiser", "integration.output.gridded_output", "weights.registry"))
+#: The modules a region's chain runs: OGGM's tasks, and this package's, which it imports
+#: lazily (without them here a worker imported them, with equinox and the core, during its
+#: first glacier).
+CHAIN_MODULES = (
+    "oggm.core.dynamic_spinup", "oggm.core.flowline", "oggm.core.inversion", "oggm.core.massbalance",
+    "oggm.shop.gcm_climate", *(f"oggm_glaunti.{name}" for name in (
+        "integration.climate.climate_daily", "integration.grid.model_grid", "integration.run.massbalance",
+        "integration.run.flowline_run", "integration.calibration.task", "integration.calibration.objective",
+        "integration.calibration.optimiser", "integration.output.gridded_output", "weights.registry")))
 
 
 def keep_freed_memory() -> bool:
@@ -73,11 +76,6 @@ def dask_setup(worker=None) -> None:
 
     keep_freed_memory()
     bound_xla_threads(None if worker is None else worker.state.nthreads)
-    import oggm.core.dynamic_spinup  # noqa: F401 - the chain's OGGM tasks
-    import oggm.core.flowline  # noqa: F401
-    import oggm.core.inversion  # noqa: F401
-    import oggm.core.massbalance  # noqa: F401
-    import oggm.shop.gcm_climate  # noqa: F401
     import jax
 
     for module in CHAIN_MODULES:
